@@ -1,0 +1,156 @@
+/**
+ * The main configuration file, as a JSON schema (TypeBox) that also gives the TypeScript
+ * type. Contract: ../shared/DESIGN.md §3 "Main config"; docs/configuration.md explains
+ * every key. Defaults live here and nowhere else. Unknown keys are refused (typos).
+ */
+import { Type, type Static, type TSchema, type ObjectOptions } from '@sinclair/typebox';
+
+const strict = <T extends Record<string, TSchema>>(props: T, options: ObjectOptions = {}) =>
+  Type.Object(props, { additionalProperties: false, ...options });
+
+const Port = (port: number) => Type.Integer({ minimum: 1, maximum: 65535, default: port });
+const Host = (host: string) => Type.String({ minLength: 1, default: host });
+const Path = Type.String({ minLength: 1 });
+const Transport = Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')]);
+
+export const UdpSchema = strict({
+  enabled: Type.Boolean({ default: true }),
+  host: Host('0.0.0.0'),
+  port: Port(514),
+  /** SO_RCVBUF request: loss at the socket is silent, so ask for room to absorb bursts. */
+  receiveBufferBytes: Type.Integer({ minimum: 65536, default: 8 * 1024 * 1024 }),
+}, { default: {} });
+
+export const TlsListenerSchema = strict({
+  enabled: Type.Boolean({ default: true }),
+  host: Host('0.0.0.0'),
+  port: Port(6514),
+  cert: Type.String({ minLength: 1, default: 'certs/server.crt' }),
+  key: Type.String({ minLength: 1, default: 'certs/server.key' }),
+  /** CA that client certificates must chain to (RFC 5425 §4.2.1). */
+  ca: Type.Optional(Path),
+  requireClientCert: Type.Boolean({ default: false }),
+}, { default: {} });
+
+export const TcpSchema = strict({
+  enabled: Type.Boolean({ default: false }),
+  host: Host('0.0.0.0'),
+  port: Port(514),
+}, { default: {} });
+
+export const SyslogSchema = strict({
+  udp: UdpSchema,
+  tls: TlsListenerSchema,
+  tcp: TcpSchema,
+  maxMessageBytes: Type.Integer({ minimum: 480, maximum: 1048576, default: 65536 }),
+  maxConnections: Type.Integer({ minimum: 1, default: 10000 }),
+  maxConnectionsPerSender: Type.Integer({ minimum: 1, default: 1000 }),
+  idleTimeoutSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+  handshakeTimeoutSeconds: Type.Integer({ minimum: 1, default: 10 }),
+}, { default: {} });
+
+export const SenderSchema = strict({
+  name: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_.:-]+$' }),
+  /** An address or CIDR, IPv4 or IPv6. */
+  address: Type.String({ minLength: 1 }),
+  transports: Type.Array(Transport, { minItems: 1, uniqueItems: true, default: ['udp', 'tcp', 'tls'] }),
+  /** Profile names; omitted means every loaded profile. */
+  profiles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true })),
+  defaultDomain: Type.Optional(Type.String({ minLength: 1 })),
+  /** Pinned client-certificate fingerprints (RFC 5425 §4.2.1), e.g. "sha256:AB:CD:…". */
+  tlsFingerprints: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+});
+
+export const SnapshotSchema = strict({
+  enabled: Type.Boolean({ default: true }),
+  path: Type.String({ minLength: 1, default: 'data/mappings.json' }),
+  intervalSeconds: Type.Integer({ minimum: 1, default: 30 }),
+}, { default: {} });
+
+export const MappingsSchema = strict({
+  /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes. */
+  timeoutMinutes: Type.Integer({ minimum: 1, maximum: 3600, default: 45 }),
+  maxEntries: Type.Integer({ minimum: 1, default: 1_000_000 }),
+  ignoreUsers: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  includeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  excludeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  snapshot: SnapshotSchema,
+}, { default: {} });
+
+export const ServerTlsSchema = strict({
+  ca: Path,
+  cert: Path,
+  key: Path,
+  servername: Type.Optional(Type.String({ minLength: 1 })),
+});
+
+export const HttpSchema = strict({
+  enabled: Type.Boolean({ default: true }),
+  host: Host('127.0.0.1'),
+  port: Port(8080),
+  /** Bearer tokens; each may be "${ENV_NAME}". */
+  tokens: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  /** A file with one token per line, read at start. */
+  tokensFile: Type.Optional(Path),
+  allowAnonymous: Type.Boolean({ default: false }),
+  tls: Type.Optional(strict({ cert: Path, key: Path })),
+}, { default: {} });
+
+export const TacacsServerSchema = strict({
+  host: Type.String({ minLength: 1 }),
+  /** 49 for TACACS+ (RFC 8907 §4), 300 for TACACS+ over TLS (RFC 9887). */
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  /** Shared secret for obfuscation (RFC 8907 §4.5); may be "${ENV_NAME}". */
+  secret: Type.Optional(Type.String({ minLength: 1 })),
+  secretFile: Type.Optional(Path),
+  timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+  singleConnection: Type.Boolean({ default: true }),
+  tls: Type.Optional(ServerTlsSchema),
+});
+
+export const AccountingGroupSchema = strict({
+  name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$' }),
+  servers: Type.Array(TacacsServerSchema, { minItems: 1 }),
+});
+
+export const AccountingSchema = strict({
+  mode: Type.Union([Type.Literal('start-stop'), Type.Literal('stop-only'), Type.Literal('none')], { default: 'none' }),
+  update: strict({
+    newinfo: Type.Boolean({ default: true }),
+    periodicMinutes: Type.Integer({ minimum: 0, default: 0 }),
+  }, { default: {} }),
+  suppressNullUsername: Type.Boolean({ default: true }),
+  /** The `timezone` argument of every record; default the listener's own zone. */
+  timezone: Type.Optional(Type.String({ minLength: 1 })),
+  spool: Type.String({ minLength: 1, default: 'data/accounting' }),
+  spoolMaxBytes: Type.Integer({ minimum: 65536, default: 256 * 1024 * 1024 }),
+  /** How long a group stays on a backup server before trying the first one again. */
+  retryIntervalSeconds: Type.Integer({ minimum: 1, default: 300 }),
+  groups: Type.Array(AccountingGroupSchema, { default: [] }),
+}, { default: {} });
+
+export const LogSchema = strict({
+  level: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+}, { default: {} });
+
+export const ConfigSchema = strict({
+  syslog: SyslogSchema,
+  senders: Type.Array(SenderSchema, { default: [] }),
+  profilesDir: Type.String({ minLength: 1, default: 'profiles' }),
+  mappings: MappingsSchema,
+  http: HttpSchema,
+  accounting: AccountingSchema,
+  log: LogSchema,
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export type SyslogConfig = Static<typeof SyslogSchema>;
+export type SenderConfig = Static<typeof SenderSchema>;
+export type MappingsConfig = Static<typeof MappingsSchema>;
+export type HttpConfig = Static<typeof HttpSchema>;
+export type AccountingConfig = Static<typeof AccountingSchema>;
+export type TacacsServerConfig = Static<typeof TacacsServerSchema>;
+export type Transport = Static<typeof Transport>;

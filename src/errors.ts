@@ -1,0 +1,86 @@
+/**
+ * Every error a user can meet, in one place, each with a stable code (fastify's
+ * lib/errors.js habit). Codes are part of the contract: docs/errors.md lists them all
+ * (a test checks that), and a retired code is never reused for something else.
+ */
+export interface ErrorSpec {
+  /** What went wrong, in general terms; the thrown error adds the specifics. */
+  readonly summary: string;
+  /** HTTP status when the error reaches an API client. */
+  readonly status?: number;
+}
+
+export const ERROR_CODES = {
+  // configuration and profiles
+  UID_ERR_CONFIG_FILE: { summary: 'a configuration or profile file cannot be read' },
+  UID_ERR_CONFIG_YAML: { summary: 'a file is not valid YAML' },
+  UID_ERR_CONFIG_KEY: { summary: 'an unknown key (often a typo)' },
+  UID_ERR_CONFIG_VALUE: { summary: 'a value of the wrong type or out of range, or a required key missing' },
+  UID_ERR_CONFIG_SECRET: { summary: 'a secret cannot be resolved (${ENV} unset or secretFile unreadable)' },
+  UID_ERR_CONFIG_REFERENCE: { summary: 'a name refers to nothing, or two things share a name' },
+  UID_ERR_PROFILE_REGEX: { summary: 'a profile regex that RE2 refuses (lookaround, backreference, syntax)' },
+  UID_ERR_PROFILE_SAMPLE: { summary: "a profile sample does not yield what its 'expect' says" },
+  // listeners
+  UID_ERR_LISTEN: { summary: 'a port cannot be bound' },
+  UID_ERR_TLS_MATERIAL: { summary: 'a certificate, key or CA cannot be loaded' },
+  UID_ERR_HTTP_INSECURE: { summary: 'the HTTP API would listen off loopback without tokens' },
+  // HTTP API
+  UID_ERR_HTTP_BAD_REQUEST: { summary: 'the request is malformed', status: 400 },
+  UID_ERR_HTTP_BAD_IP: { summary: 'not a valid IPv4 or IPv6 host address', status: 400 },
+  UID_ERR_HTTP_UNAUTHORIZED: { summary: 'a bearer token is missing or wrong', status: 401 },
+  UID_ERR_HTTP_NOT_FOUND: { summary: 'no such mapping or route', status: 404 },
+  UID_ERR_HTTP_INTERNAL: { summary: 'an unexpected server error', status: 500 },
+  // mapping table
+  UID_ERR_SNAPSHOT_CORRUPT: { summary: 'a mapping snapshot cannot be read; it was moved aside' },
+  UID_ERR_SNAPSHOT_IO: { summary: 'a mapping snapshot cannot be written' },
+  // accounting
+  UID_ERR_TACACS_FIELD: { summary: 'a TACACS+ field is longer than 255 octets' },
+  UID_ERR_TACACS_CONNECT: { summary: 'a TACACS+ server cannot be reached' },
+  UID_ERR_TACACS_TIMEOUT: { summary: 'a TACACS+ server did not reply in time' },
+  UID_ERR_TACACS_DECODE: { summary: 'a TACACS+ reply did not decode: shared secret mismatch?' },
+  UID_ERR_TACACS_STATUS: { summary: 'a TACACS+ server answered ERROR or FOLLOW' },
+  UID_ERR_TACACS_CLOSED: { summary: 'a TACACS+ connection closed with requests in flight' },
+  UID_ERR_SPOOL_IO: { summary: 'the accounting spool cannot be written' },
+  UID_ERR_SPOOL_CORRUPT: { summary: 'a spool record failed its checksum and was skipped' },
+  UID_ERR_SPOOL_FULL: { summary: 'the accounting spool reached its size cap' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class UidError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UidError';
+    this.code = code;
+    const spec: ErrorSpec = ERROR_CODES[code];
+    this.statusCode = spec.status;
+  }
+}
+
+/** A configuration problem with its place in a file, printed as `file:line:col message`. */
+export interface ConfigIssue {
+  readonly code: ErrorCode;
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  return `${issue.file}:${issue.line}:${issue.col} ${issue.message}`;
+}
+
+/** All the problems of a configuration at once, so an admin fixes them in one pass. */
+export class ConfigError extends UidError {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[]) {
+    const first = issues[0];
+    super(first?.code ?? 'UID_ERR_CONFIG_VALUE', issues.map(formatIssue).join('\n'));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
