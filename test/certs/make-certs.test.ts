@@ -8,7 +8,7 @@ describe('certs/make-certs.sh', () => {
   it('makes a server certificate a client verifies for 127.0.0.1, and a client certificate the CA vouches for', async () => {
     const { trusted } = testPki();
     const server = createServer({ cert: trusted.serverCert, key: trusted.serverKey, ca: trusted.ca, requestCert: true, rejectUnauthorized: true },
-      (socket) => socket.end(socket.getPeerCertificate().subject.CN));
+      (socket) => socket.end(String(socket.getPeerCertificate().subject.CN)));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
