@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   UID_ERR_CONFIG_VALUE: { summary: 'a value of the wrong type or out of range, or a required key missing' },
   UID_ERR_CONFIG_SECRET: { summary: 'a secret cannot be resolved (${ENV} unset or secretFile unreadable)' },
   UID_ERR_CONFIG_REFERENCE: { summary: 'a name refers to nothing, or two things share a name' },
+  UID_ERR_CONFIG_PORT: { summary: 'two TCP listeners (syslog TCP, syslog TLS, HTTP) would bind the same host and port' },
   UID_ERR_PROFILE_REGEX: { summary: 'a profile regex that RE2 refuses (lookaround, backreference, syntax)' },
   UID_ERR_PROFILE_SAMPLE: { summary: "a profile sample does not yield what its 'expect' says" },
   // listeners
@@ -30,6 +31,7 @@ export const ERROR_CODES = {
   UID_ERR_HTTP_UNAUTHORIZED: { summary: 'a bearer token is missing or wrong', status: 401 },
   UID_ERR_HTTP_NOT_FOUND: { summary: 'no such mapping or route', status: 404 },
   UID_ERR_HTTP_INTERNAL: { summary: 'an unexpected server error', status: 500 },
+  UID_ERR_HTTP_BUSY: { summary: 'too many event streams are open; retry later', status: 503 },
   // mapping table
   UID_ERR_SNAPSHOT_CORRUPT: { summary: 'a mapping snapshot cannot be read; it was moved aside' },
   UID_ERR_SNAPSHOT_IO: { summary: 'a mapping snapshot cannot be written' },
@@ -40,6 +42,7 @@ export const ERROR_CODES = {
   UID_ERR_TACACS_DECODE: { summary: 'a TACACS+ reply did not decode: shared secret mismatch?' },
   UID_ERR_TACACS_STATUS: { summary: 'a TACACS+ server answered ERROR or FOLLOW' },
   UID_ERR_TACACS_CLOSED: { summary: 'a TACACS+ connection closed with requests in flight' },
+  UID_ERR_TACACS_UNAVAILABLE: { summary: 'no server of a TACACS+ accounting group answered; the record waits in the spool' },
   UID_ERR_SPOOL_IO: { summary: 'the accounting spool cannot be written' },
   UID_ERR_SPOOL_CORRUPT: { summary: 'a spool record failed its checksum and was skipped' },
   UID_ERR_SPOOL_FULL: { summary: 'the accounting spool reached its size cap' },

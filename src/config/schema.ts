@@ -11,7 +11,11 @@ const strict = <T extends Record<string, TSchema>>(props: T, options: ObjectOpti
 const Port = (port: number) => Type.Integer({ minimum: 1, maximum: 65535, default: port });
 const Host = (host: string) => Type.String({ minLength: 1, default: host });
 const Path = Type.String({ minLength: 1 });
-const Transport = Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')]);
+/** A string from a fixed list: a JSON-schema `enum`, so an error names every allowed value. */
+const OneOf = <const T extends readonly string[]>(values: T, options: { default?: T[number] } = {}) =>
+  Type.Unsafe<T[number]>({ enum: [...values], ...options });
+
+const Transport = OneOf(['udp', 'tcp', 'tls']);
 
 export const UdpSchema = strict({
   enabled: Type.Boolean({ default: true }),
@@ -104,6 +108,8 @@ export const TacacsServerSchema = strict({
   secret: Type.Optional(Type.String({ minLength: 1 })),
   secretFile: Type.Optional(Path),
   timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+  /** TCP connect plus, with `tls:`, the TLS handshake. */
+  connectTimeoutMs: Type.Integer({ minimum: 100, default: 3000 }),
   singleConnection: Type.Boolean({ default: true }),
   tls: Type.Optional(ServerTlsSchema),
 });
@@ -114,7 +120,7 @@ export const AccountingGroupSchema = strict({
 });
 
 export const AccountingSchema = strict({
-  mode: Type.Union([Type.Literal('start-stop'), Type.Literal('stop-only'), Type.Literal('none')], { default: 'none' }),
+  mode: OneOf(['start-stop', 'stop-only', 'none'], { default: 'none' }),
   update: strict({
     newinfo: Type.Boolean({ default: true }),
     periodicMinutes: Type.Integer({ minimum: 0, default: 0 }),
@@ -130,10 +136,7 @@ export const AccountingSchema = strict({
 }, { default: {} });
 
 export const LogSchema = strict({
-  level: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
 }, { default: {} });
 
 export const ConfigSchema = strict({

@@ -10,6 +10,13 @@ import type { ConfigIssue, ErrorCode } from '../errors.js';
 
 export type YamlPath = readonly (string | number)[];
 
+/** `senders[0].address`: how messages name a place in a document. */
+export function formatPath(path: YamlPath): string {
+  let out = '';
+  for (const segment of path) out += typeof segment === 'number' ? `[${segment}]` : out ? `.${segment}` : segment;
+  return out || 'top level';
+}
+
 export class YamlSource {
   readonly file: string;
   readonly doc: Document.Parsed;
@@ -28,7 +35,8 @@ export class YamlSource {
     const source = new YamlSource(file, doc, lines);
     const issues = doc.errors.map((e) => {
       const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-      const firstLine = e.message.split('\n')[0] ?? e.message;
+      // prettyErrors appends "at line L, column C:" and a code frame; the issue prefix already says where.
+      const firstLine = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
       return source.issueAt(pos.line, pos.col, 'UID_ERR_CONFIG_YAML', firstLine);
     });
     return { source, issues };
@@ -78,7 +86,8 @@ export class YamlSource {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+// verbose: errors carry parentSchema, which lists the allowed keys for an unknown-key issue.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validators = new WeakMap<TSchema, ReturnType<Ajv['compile']>>();
 
 /**
@@ -102,7 +111,7 @@ export function validate<S extends TSchema>(
 
 function toIssue(source: YamlSource, error: ErrorObject): ConfigIssue {
   const path = pointerToPath(error.instancePath);
-  const where = path.length ? path.join('.') : 'top level';
+  const where = formatPath(path);
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(error.params['additionalProperty']);

@@ -101,3 +101,10 @@ export class NetworkSet {
     return this.list.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
   }
 }
+
+/** A bind or peer host that only this machine can reach: localhost, 127.0.0.0/8, ::1 (or ::ffff:127.x.y.z). */
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  const address = normaliseAddress(host);
+  return address !== null && (address === '::1' || address.startsWith('127.'));
+}

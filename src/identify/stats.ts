@@ -1,0 +1,50 @@
+/**
+ * Plain counters of the identify stage (STYLE §3): the hot path only increments numbers;
+ * src/observability exports them (`uid_identity_events_total{profile,event}` is
+ * `profiles[name].emitted` labelled with `profiles[name].event`).
+ */
+import type { IdentityAction } from './event.js';
+
+export interface ProfileCounters {
+  readonly event: IdentityAction;
+  /** Messages whose event part matched (eventRegex / eventString). */
+  matched: number;
+  /** Identity events yielded (one per usable address). */
+  emitted: number;
+  /** Event matched but the username part found nothing, or only blanks. */
+  noUser: number;
+  /** A user was found but is unusable: control characters, or longer than 255 bytes. */
+  invalidUser: number;
+  /** Event and user matched but the address part found nothing. */
+  noAddress: number;
+  /** Address matches that are not a usable host address (malformed, 0.0.0.0, ::, multicast). */
+  invalidAddress: number;
+  /** Messages with more address matches than MAX_ADDRESSES_PER_MESSAGE (32); the rest were ignored. */
+  addressCapped: number;
+}
+
+export interface IdentifyStats {
+  /** Messages offered to `match`. */
+  messages: number;
+  /** Messages that no profile's event part matched. */
+  unmatched: number;
+  readonly profiles: Readonly<Record<string, ProfileCounters>>;
+}
+
+export function createStats(profiles: readonly { readonly name: string; readonly event: IdentityAction }[]): IdentifyStats {
+  const counters: Record<string, ProfileCounters> = Object.create(null);
+  for (const { name, event } of profiles) {
+    counters[name] = { event, matched: 0, emitted: 0, noUser: 0, invalidUser: 0, noAddress: 0, invalidAddress: 0, addressCapped: 0 };
+  }
+  return { messages: 0, unmatched: 0, profiles: counters };
+}
+
+/** Sets every counter back to zero (diagnostics reuse one matcher across messages). */
+export function resetStats(stats: IdentifyStats): void {
+  stats.messages = 0;
+  stats.unmatched = 0;
+  for (const counters of Object.values(stats.profiles)) {
+    counters.matched = counters.emitted = counters.noUser = counters.invalidUser = 0;
+    counters.noAddress = counters.invalidAddress = counters.addressCapped = 0;
+  }
+}
