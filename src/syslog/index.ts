@@ -1,0 +1,15 @@
+export type { MessageHandler, Sender, Transport } from './message.js';
+export type { SyslogEvent, SyslogEventHandler } from './events.js';
+export * from './stats.js';
+export { SenderTable, senderProblems } from './senders.js';
+export { parseFingerprint, formatFingerprint, type Fingerprint } from './fingerprint.js';
+export { UdpSource, type UdpSourceOptions } from './udp.js';
+export { TcpSource, type TcpSourceOptions } from './tcp.js';
+export { TlsSource, type TlsSourceOptions } from './tls.js';
+export type { StreamSource, StreamSourceOptions } from './stream.js';
+export { SyslogSources, type SyslogSource, type SyslogSourcesOptions } from './sources.js';
+export { readUdpRcvbufErrors, udpKernelDropCounter } from './kernel-drops.js';
+export { ensureCertificates } from './certificates.js';
+export { Framer, type FrameSink, type FeedResult, type FramingFailure } from './framing.js';
+export { decodeHeader, type SyslogHeader, type HeaderProblem, type StructuredDataElement } from './header.js';
+export { decodeLeef, type LeefEvent, type LeefProblem } from './leef.js';
