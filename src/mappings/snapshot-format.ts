@@ -1,0 +1,131 @@
+/**
+ * The mapping snapshot file, format version 1. UTF-8 text, one JSON value per line, each
+ * line ended by "\n":
+ *
+ *   line 1        header   {"format":"uid-listener/mappings","version":1,"writtenAt":<epoch ms>}
+ *   lines 2..n+1  entries  [ip, user, sender, profile, id, firstSeen, lastSeen, expiresAt]
+ *   line n+2      trailer  {"end":true,"entries":<n>,"sha256":"<hex>"}
+ *
+ * - An entry is one Mapping as a positional array (about a third smaller and faster to
+ *   parse than an object per line); times are epoch milliseconds.
+ * - `sha256` is the digest of every byte before the trailer line (header and entries with
+ *   their line ends), so truncation and flipped bits are caught even where the damaged
+ *   text still parses.
+ * - A reader refuses the whole file (it is then moved aside, never half-restored) when:
+ *   the header is not this format, the version is not one it knows, an entry is not eight
+ *   fields of the right types (ip in canonical form, id non-empty, numeric times with
+ *   firstSeen <= lastSeen <= expiresAt), the trailer is missing or not last, or its count
+ *   or digest does not match.
+ * - A different layout gets a new version number; readers refuse versions they do not know.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { normaliseAddress } from '../identify/address.js';
+import type { Mapping } from './table.js';
+
+export const SNAPSHOT_FORMAT = 'uid-listener/mappings';
+export const SNAPSHOT_VERSION = 1;
+
+/** Why a snapshot was refused, with the line where it went wrong (0: the file as a whole). */
+export class SnapshotFormatError extends Error {
+  readonly line: number;
+
+  constructor(line: number, message: string) {
+    super(line > 0 ? `line ${line}: ${message}` : message);
+    this.name = 'SnapshotFormatError';
+    this.line = line;
+  }
+}
+
+export function encodeHeader(writtenAt: number): string {
+  return `${JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, writtenAt })}\n`;
+}
+
+export function encodeEntry(m: Mapping): string {
+  return `${JSON.stringify([m.ip, m.user, m.sender, m.profile, m.id, m.firstSeen, m.lastSeen, m.expiresAt])}\n`;
+}
+
+export function encodeTrailer(entries: number, sha256: string): string {
+  return `${JSON.stringify({ end: true, entries, sha256 })}\n`;
+}
+
+const TRAILER_START = '{"end":';
+
+/**
+ * Reads a snapshot fed in pieces that end on line boundaries (a reader splits its stream
+ * at the last "\n" and carries the rest over). `finish()` returns the mappings or throws.
+ */
+export class SnapshotDecoder {
+  readonly #hash: Hash = createHash('sha256');
+  readonly #mappings: Mapping[] = [];
+  #line = 0;
+  #trailer: { entries: unknown; sha256: unknown } | undefined;
+
+  /** `text` is one or more whole lines, each ended by "\n". */
+  feed(text: string): void {
+    let start = 0;
+    while (start < text.length) {
+      const end = text.indexOf('\n', start);
+      if (end === -1) throw new SnapshotFormatError(this.#line + 1, 'line not ended by a newline');
+      this.#line++;
+      if (this.#trailer !== undefined) throw new SnapshotFormatError(this.#line, 'text after the trailer');
+      const line = text.slice(start, end);
+      if (this.#line === 1) this.#header(line);
+      else if (line.startsWith(TRAILER_START)) {
+        this.#trailer = parse(line, this.#line) as { entries: unknown; sha256: unknown };
+        this.#hash.update(text.slice(0, start));
+        const rest = text.slice(end + 1);
+        if (rest.length > 0) throw new SnapshotFormatError(this.#line + 1, 'text after the trailer');
+        return;
+      } else this.#mappings.push(decodeEntry(line, this.#line));
+      start = end + 1;
+    }
+    this.#hash.update(text);
+  }
+
+  finish(): Mapping[] {
+    if (this.#line === 0) throw new SnapshotFormatError(0, 'empty file');
+    const trailer = this.#trailer;
+    if (trailer === undefined) throw new SnapshotFormatError(0, 'no trailer line: the file is truncated');
+    if (trailer.entries !== this.#mappings.length) {
+      throw new SnapshotFormatError(this.#line, `trailer counts ${String(trailer.entries)} entries, the file has ${this.#mappings.length}`);
+    }
+    if (trailer.sha256 !== this.#hash.digest('hex')) throw new SnapshotFormatError(this.#line, 'sha256 does not match the content');
+    return this.#mappings;
+  }
+
+  #header(line: string): void {
+    const header = parse(line, 1) as { format?: unknown; version?: unknown } | null;
+    if (header === null || typeof header !== 'object' || header.format !== SNAPSHOT_FORMAT) {
+      throw new SnapshotFormatError(1, `not a ${SNAPSHOT_FORMAT} snapshot`);
+    }
+    if (header.version !== SNAPSHOT_VERSION) {
+      throw new SnapshotFormatError(1, `format version ${String(header.version)} is not supported (this build reads ${SNAPSHOT_VERSION})`);
+    }
+  }
+}
+
+function parse(text: string, line: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SnapshotFormatError(line, 'not valid JSON');
+  }
+}
+
+function decodeEntry(text: string, line: number): Mapping {
+  const fields = parse(text, line);
+  if (!Array.isArray(fields) || fields.length !== 8) throw new SnapshotFormatError(line, 'an entry must be an array of 8 fields');
+  const [ip, user, sender, profile, id, firstSeen, lastSeen, expiresAt] = fields as unknown[];
+  if (typeof ip !== 'string' || normaliseAddress(ip) !== ip) throw new SnapshotFormatError(line, 'ip is not a canonical host address');
+  if (typeof user !== 'string' || typeof sender !== 'string' || typeof profile !== 'string') {
+    throw new SnapshotFormatError(line, 'user, sender and profile must be strings');
+  }
+  if (typeof id !== 'string' || id.length === 0) throw new SnapshotFormatError(line, 'id must be a non-empty string');
+  if (!Number.isFinite(firstSeen) || !Number.isFinite(lastSeen) || !Number.isFinite(expiresAt)) {
+    throw new SnapshotFormatError(line, 'times must be epoch milliseconds');
+  }
+  if (!((firstSeen as number) <= (lastSeen as number) && (lastSeen as number) <= (expiresAt as number))) {
+    throw new SnapshotFormatError(line, 'times must satisfy firstSeen <= lastSeen <= expiresAt');
+  }
+  return { id, ip, user, sender, profile, firstSeen: firstSeen as number, lastSeen: lastSeen as number, expiresAt: expiresAt as number };
+}
