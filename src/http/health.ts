@@ -1,0 +1,21 @@
+/** GET /healthz: its verdict from what the application reports (schemas.ts `HealthReport`). */
+import type { AccountingStatus } from '../accounting/status.js';
+import type { AccountingHealth, HealthBody, HealthReport } from './schemas.js';
+
+/**
+ * down: listeners exist and none is listening (nothing can be ingested);
+ * degraded: some listener is not listening, or an accounting group is not up;
+ * ok otherwise.
+ */
+export function healthStatus(report: HealthReport): HealthBody['status'] {
+  const listening = report.listeners.filter((l) => l.state === 'listening').length;
+  if (report.listeners.length > 0 && listening === 0) return 'down';
+  if (listening < report.listeners.length) return 'degraded';
+  if (report.accounting?.groups.some((g) => g.state !== 'up')) return 'degraded';
+  return 'ok';
+}
+
+/** The part of the accounting status that health reports: mode and each group's state and backlog. */
+export function accountingHealth(status: AccountingStatus): AccountingHealth {
+  return { mode: status.mode, groups: status.groups.map((g) => ({ name: g.name, state: g.state, queueDepth: g.queueDepth })) };
+}

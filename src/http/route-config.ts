@@ -1,0 +1,11 @@
+/** Per-route flags the API's hooks read from `request.routeOptions.config`. */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answers without a bearer token (GET /healthz only). */
+    public?: boolean;
+    /** A long-lived stream: its duration is not a request latency, so it is not measured. */
+    stream?: boolean;
+  }
+}
+
+export {};

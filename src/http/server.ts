@@ -1,0 +1,105 @@
+/**
+ * The HTTP API of DESIGN §3 on fastify: schema-first routes (validation by ajv, responses
+ * by fast-json-stringify), bearer tokens, optional HTTPS, the OpenAPI document, request
+ * latency metrics and the change stream. docs/http-api.md is the user's view of it.
+ *
+ * Requests are not logged one by one (at API rates that would dwarf the work; the latency
+ * histogram shows the traffic); 5xx errors are logged, and no log line carries a header,
+ * so the Authorization token never reaches the log.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { AccountingStatus } from '../accounting/status.js';
+import type { HttpConfig } from '../config/schema.js';
+import { UidError } from '../errors.js';
+import type { MappingTable } from '../mappings/table.js';
+import type { Logger } from '../observability/logger.js';
+import { assertSafeExposure, requireTokens } from './auth.js';
+import { installErrorHandlers } from './error-handlers.js';
+import { EVENT_STREAM_DEFAULTS, EventStreams, type EventStreamOptions } from './event-streams.js';
+import { instrumentHttp } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerMappingRoutes } from './routes/mappings.js';
+import { registerStatusRoutes } from './routes/status.js';
+import { SHARED_SCHEMAS, type HealthReport } from './schemas.js';
+import { loadHttpsMaterial } from './tls.js';
+
+export interface HttpServerOptions {
+  /** The `http` configuration with `tokens` resolved (`${ENV}` expanded, `tokensFile` merged in). */
+  readonly config: HttpConfig;
+  readonly table: MappingTable;
+  /** Served at /metrics; the API registers its own metrics in it and removes them on close. */
+  readonly registry: Registry;
+  /** Called for each GET /healthz. */
+  readonly health: () => HealthReport;
+  /** Absent when accounting is off: GET /v1/accounting then answers 404. */
+  readonly accounting?: () => AccountingStatus;
+  readonly logger: Logger;
+  /** Tuning of GET /v1/events; defaults in EVENT_STREAM_DEFAULTS. */
+  readonly events?: Partial<EventStreamOptions>;
+}
+
+/** A slow or stalled client may take this long to send its request, then it is cut off. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Builds (but does not start) the server. Throws UID_ERR_HTTP_INSECURE for a non-loopback
+ * host without tokens (unless `allowAnonymous`), UID_ERR_TLS_MATERIAL for bad `http.tls`.
+ */
+export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const { config, table, logger } = options;
+  assertSafeExposure(config);
+  const https = config.tls ? await loadHttpsMaterial(config.tls) : null;
+  // The https and http variants differ only in the server type, which callers never touch.
+  const app = Fastify({
+    logger: false,
+    https,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // HEAD twins of GET routes are not part of the contract (and HEAD /v1/events would open a stream).
+    exposeHeadRoutes: false,
+    // Unknown query or body keys are an error, not silently dropped (`?usr=x` must not list the
+    // table); query strings are coerced to numbers, but a single value is not wrapped into an array.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true } },
+  }) as unknown as FastifyInstance;
+  try {
+    await registerOpenApi(app);
+    for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+    installErrorHandlers(app, logger);
+
+    const eventOptions: EventStreamOptions = { ...EVENT_STREAM_DEFAULTS, ...options.events };
+    const streams = new EventStreams(table, eventOptions, (remote) => {
+      metrics.streamsDropped.inc();
+      logger.warn({ component: 'http', remote }, 'an event stream client fell too far behind and was disconnected; it will resync');
+    });
+    app.addHook('preClose', (done) => { streams.close(); done(); });
+    const metrics = instrumentHttp(app, options.registry, () => streams.size);
+
+    if (config.tokens.length > 0) requireTokens(app, config.tokens, () => metrics.authFailures.inc());
+    registerMappingRoutes(app, table);
+    registerEventRoutes(app, streams, eventOptions.maxClients);
+    registerStatusRoutes(app, options);
+    await app.ready();
+    return app;
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Starts listening on `http.host:port`; a port that cannot be bound is UID_ERR_LISTEN saying what to do. */
+export async function listenHttpServer(app: FastifyInstance, config: Pick<HttpConfig, 'host' | 'port'>): Promise<AddressInfo> {
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${config.host}:${config.port}`;
+    const fix = code === 'EADDRINUSE' ? 'another process uses it: stop it or choose another http.port'
+      : code === 'EACCES' ? 'ports below 1024 need privileges: choose http.port 1024 or above, or grant CAP_NET_BIND_SERVICE'
+        : code === 'EADDRNOTAVAIL' ? 'http.host is not an address of this machine'
+          : `${(err as Error).message}`;
+    throw new UidError('UID_ERR_LISTEN', `the HTTP API cannot listen on ${where}: ${fix}`, { cause: err });
+  }
+  return app.server.address() as AddressInfo;
+}
