@@ -67,11 +67,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Slot for `start`: the lead wires it to src/app.ts (load with loadConfig, then run the pipeline). */
+/** Runs until SIGTERM/SIGINT (src/run.ts); a config error is printed as file:line:col like `check`. */
 async function start(args: string[]): Promise<number> {
-  parseArgs({ args, options: { config: { type: 'string' } }, strict: true });
-  process.stderr.write('uid-listener start: not wired to src/app.ts in this build\n');
-  return FAILED;
+  const { values } = parseArgs({ args, options: { config: { type: 'string' } }, strict: true });
+  const { runListener } = await import('./run.js');
+  return runListener(values.config);
 }
 
 async function check(args: string[]): Promise<number> {

@@ -23,6 +23,8 @@ export interface ProfileCounters {
   addressCapped: number;
 }
 
+const PROFILE_COUNTERS = ['matched', 'emitted', 'noUser', 'invalidUser', 'noAddress', 'invalidAddress', 'addressCapped'] as const;
+
 export interface IdentifyStats {
   /** Messages offered to `match`. */
   messages: number;
@@ -44,7 +46,18 @@ export function resetStats(stats: IdentifyStats): void {
   stats.messages = 0;
   stats.unmatched = 0;
   for (const counters of Object.values(stats.profiles)) {
-    counters.matched = counters.emitted = counters.noUser = counters.invalidUser = 0;
-    counters.noAddress = counters.invalidAddress = counters.addressCapped = 0;
+    for (const key of PROFILE_COUNTERS) counters[key] = 0;
+  }
+}
+
+
+/** Adds `from` into `into` (a reload retires a profile set; its counts must not vanish from metrics). */
+export function addIdentifyStats(into: IdentifyStats, from: IdentifyStats): void {
+  into.messages += from.messages;
+  into.unmatched += from.unmatched;
+  const profiles = into.profiles as Record<string, ProfileCounters>;
+  for (const [name, counters] of Object.entries(from.profiles)) {
+    const total = (profiles[name] ??= createStats([{ name, event: counters.event }]).profiles[name]!);
+    for (const key of PROFILE_COUNTERS) total[key] += counters[key];
   }
 }

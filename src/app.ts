@@ -1,0 +1,222 @@
+/**
+ * Builds the pipeline of DESIGN §1 from a loaded config and runs it:
+ * sources → senders → profiles → normalise → table → sinks (accounting, HTTP, metrics).
+ * Start order makes state ready before traffic arrives (snapshot restored, spools open,
+ * API up, then listeners); stop runs in reverse so nothing in flight is lost.
+ */
+import { dirname } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Accountant } from './accounting/accountant.js';
+import { ServerGroup } from './accounting/server-group.js';
+import { DEFAULT_CONFIG_NAME } from './config/default-config.js';
+import type { LoadedConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import type { IdentityEvent } from './identify/event.js';
+import { createNormaliser, type Normaliser, type NormaliseStats } from './identify/normalise.js';
+import type { ProfileSet } from './identify/profile-set.js';
+import { addIdentifyStats, createStats, type IdentifyStats } from './identify/stats.js';
+import { buildHttpServer, listenHttpServer } from './http/server.js';
+import type { HealthReport } from './http/schemas.js';
+import { MemoryMappingTable } from './mappings/memory-table.js';
+import { MappingSnapshot } from './mappings/snapshot.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createReporter, type Reporter } from './observability/report.js';
+import { ensureCertificates } from './syslog/certificates.js';
+import { udpKernelDropCounter } from './syslog/kernel-drops.js';
+import type { MessageHandler, Sender } from './syslog/message.js';
+import { SenderTable } from './syslog/senders.js';
+import { SyslogSources } from './syslog/sources.js';
+
+/** How GET /v1/accounting and /healthz see the listeners. */
+interface ListenerState {
+  readonly name: string;
+  state: 'listening' | 'stopped' | 'failed';
+  address?: string;
+  error?: string;
+}
+
+/** What a reload may swap while running; everything else needs a restart. */
+interface Pipeline {
+  readonly profiles: ProfileSet;
+  readonly normalise: Normaliser;
+  readonly senders: SenderTable;
+}
+
+export class App {
+  readonly log: Logger;
+  readonly table: MemoryMappingTable;
+  readonly metrics: Metrics;
+  readonly #report: Reporter;
+  readonly #snapshot: MappingSnapshot | undefined;
+  readonly #groups: readonly ServerGroup[];
+  readonly #accountant: Accountant | undefined;
+  readonly #sources: SyslogSources;
+  readonly #listeners: ListenerState[] = [];
+  #loaded: LoadedConfig;
+  #pipeline: Pipeline;
+  #http: FastifyInstance | undefined;
+  /** Counters of profile sets and normalisers replaced by reloads, so metrics never go back. */
+  readonly #retiredIdentify: IdentifyStats = createStats([]);
+  readonly #retiredNormalise: NormaliseStats = { passed: 0, ignoredUser: 0, notIncluded: 0, excluded: 0 };
+  /** The sender of the message being matched; set before each match so `emit` needs no closure per message. */
+  #sender: Sender | undefined;
+
+  constructor(loaded: LoadedConfig, log: Logger) {
+    const { config } = loaded;
+    this.log = log;
+    this.#loaded = loaded;
+    this.#report = createReporter(log);
+    this.#pipeline = buildPipeline(loaded);
+    this.table = new MemoryMappingTable({
+      timeoutMinutes: config.mappings.timeoutMinutes,
+      maxEntries: config.mappings.maxEntries,
+      onEvent: this.#report.table,
+    });
+    this.#snapshot = config.mappings.snapshot.enabled
+      ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot })
+      : undefined;
+
+    const kernelDrops = udpKernelDropCounter();
+    this.metrics = createMetrics({
+      sources: () => this.#sources.sources,
+      kernelDrops,
+      identify: () => [this.#pipeline.profiles.stats, this.#retiredIdentify],
+      normalise: () => [this.#pipeline.normalise.stats, this.#retiredNormalise],
+      table: () => this.table,
+      snapshot: () => this.#snapshot?.stats,
+      accounting: () => this.#accountant?.groupStats() ?? [],
+    });
+
+    const accounting = config.accounting;
+    const accounted = accounting.mode !== 'none';
+    this.#groups = accounted
+      ? accounting.groups.map((group) => new ServerGroup({
+        name: group.name,
+        servers: group.servers,
+        retryIntervalSeconds: accounting.retryIntervalSeconds,
+        onEvent: this.#report.serverGroup,
+        onReplyLatency: this.metrics.replyLatency(group.name),
+      }))
+      : [];
+    this.#accountant = accounted
+      ? new Accountant({ config: accounting, groups: this.#groups, table: this.table, onEvent: this.#report.accounting })
+      : undefined;
+
+    this.#sources = new SyslogSources(config.syslog, {
+      senders: this.#pipeline.senders,
+      handler: this.#handle,
+      onEvent: this.#report.syslog,
+    });
+  }
+
+  get config(): Config {
+    return this.#loaded.config;
+  }
+
+  /** One message from an admitted sender: match, normalise, apply. Synchronous for the in-memory table. */
+  readonly #handle: MessageHandler = (data, sender) => {
+    this.#sender = sender;
+    this.#pipeline.profiles.forSender(sender).match(data, sender, this.#emit);
+  };
+
+  readonly #emit = (event: IdentityEvent): void => {
+    const normalised = this.#pipeline.normalise(event, this.#sender!);
+    if (normalised) this.table.apply(normalised);
+  };
+
+  async start(): Promise<void> {
+    const { config, source } = this.#loaded;
+    if (source === DEFAULT_CONFIG_NAME && config.syslog.tls.enabled) {
+      if (await ensureCertificates(dirname(config.syslog.tls.cert))) {
+        this.log.info({ dir: dirname(config.syslog.tls.cert) }, 'made test certificates for the embedded default config (see certs/README.md for real ones)');
+      }
+    }
+    if (this.#snapshot) {
+      const restored = await this.#snapshot.restore();
+      this.#accountant?.restore(restored);
+    }
+    await this.#accountant?.start();
+    if (config.http.enabled) await this.#startHttp();
+    await this.#sources.start();
+    for (const s of this.#sources.sources) {
+      const { address, port } = s.address();
+      this.#listeners.push({ name: s.transport, state: 'listening', address: `${address}:${port}` });
+    }
+    this.#snapshot?.start();
+    this.log.info({ config: source, profiles: this.#pipeline.profiles.names.length, senders: config.senders.length,
+      mappings: this.table.size, accounting: config.accounting.mode }, 'uid-listener started');
+  }
+
+  async #startHttp(): Promise<void> {
+    this.#http = await buildHttpServer({
+      config: this.config.http,
+      table: this.table,
+      registry: this.metrics.registry,
+      health: () => this.#health(),
+      ...(this.#accountant ? { accounting: () => this.#accountant!.status() } : {}),
+      logger: this.log,
+    });
+    const { address, port } = await listenHttpServer(this.#http, this.config.http);
+    this.#listeners.push({ name: 'http', state: 'listening', address: `${address}:${port}` });
+  }
+
+  #health(): HealthReport {
+    const groups = this.#accountant?.status(0).groups;
+    return {
+      listeners: this.#listeners.map((l) => ({ ...l })),
+      mappings: this.table.size,
+      ...(groups ? { accounting: { mode: this.config.accounting.mode, groups: groups.map(({ name, state, queueDepth }) => ({ name, state, queueDepth })) } } : {}),
+    };
+  }
+
+  /** Stops accepting, finishes what is in flight, writes the snapshot, flushes accounting. */
+  async stop(): Promise<void> {
+    await this.#sources.stop();
+    for (const l of this.#listeners) l.state = 'stopped';
+    await this.#snapshot?.stop();
+    await this.#accountant?.stop();
+    for (const group of this.#groups) group.close();
+    await this.#http?.close();
+    this.table.close();
+    this.log.info({ mappings: this.table.size }, 'uid-listener stopped');
+  }
+
+  /**
+   * Swaps in the profiles, senders and mapping filters of a freshly loaded config without
+   * dropping connections or mappings. Everything else (ports, table size, HTTP,
+   * accounting) needs a restart; a reload that changes it says so.
+   */
+  reload(next: LoadedConfig): void {
+    const pipeline = buildPipeline(next);
+    const previous = this.#pipeline;
+    addIdentifyStats(this.#retiredIdentify, previous.profiles.stats);
+    for (const key of Object.keys(this.#retiredNormalise) as (keyof NormaliseStats)[]) {
+      this.#retiredNormalise[key] += previous.normalise.stats[key];
+    }
+    this.#pipeline = pipeline;
+    this.#sources.setSenders(pipeline.senders);
+    const needRestart = restartOnlyChanges(this.#loaded.config, next.config);
+    this.#loaded = next;
+    this.log.info({ profiles: pipeline.profiles.names.length, senders: next.config.senders.length }, 'configuration reloaded');
+    if (needRestart.length > 0) {
+      this.log.warn({ sections: needRestart }, `changes to ${needRestart.join(', ')} take effect at the next restart`);
+    }
+  }
+}
+
+function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
+  return { profiles, normalise: createNormaliser(config.mappings), senders: new SenderTable(config.senders) };
+}
+
+/** Config sections a reload cannot apply in place. */
+function restartOnlyChanges(before: Config, after: Config): string[] {
+  const { syslog, http, accounting, log } = before;
+  const { mappings: { timeoutMinutes, maxEntries, snapshot } } = before;
+  const was = { syslog, http, accounting, log, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
+  const now: Record<keyof typeof was, unknown> = {
+    syslog: after.syslog, http: after.http, accounting: after.accounting, log: after.log,
+    'mappings.timeoutMinutes': after.mappings.timeoutMinutes, 'mappings.maxEntries': after.mappings.maxEntries, 'mappings.snapshot': after.mappings.snapshot,
+  };
+  return (Object.keys(was) as (keyof typeof was)[]).filter((key) => JSON.stringify(was[key]) !== JSON.stringify(now[key]));
+}

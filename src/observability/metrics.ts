@@ -1,0 +1,186 @@
+/**
+ * Prometheus metrics from the components' plain counters (STYLE §3): nothing on a hot
+ * path touches prom-client; every value is read when /metrics is scraped. The names in
+ * DESIGN §3 are part of the contract; docs/operations.md lists them all.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GroupAccountingStats } from '../accounting/accountant.js';
+import type { IdentifyStats } from '../identify/stats.js';
+import type { NormaliseStats } from '../identify/normalise.js';
+import type { MappingTableStats, SnapshotStats } from '../mappings/events.js';
+import type { StreamSourceStats, UdpSourceStats } from '../syslog/stats.js';
+
+export interface SourceView {
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  readonly stats: UdpSourceStats | StreamSourceStats;
+}
+
+/** Where each metric reads its numbers; functions, because a reload swaps the objects. */
+export interface MetricSources {
+  readonly sources: () => readonly SourceView[];
+  readonly kernelDrops: () => number;
+  /** Current and retired (before a reload) identify counters; their sum is reported. */
+  readonly identify: () => readonly IdentifyStats[];
+  readonly normalise: () => readonly NormaliseStats[];
+  readonly table: () => { readonly size: number; readonly stats: MappingTableStats };
+  readonly snapshot: () => SnapshotStats | undefined;
+  readonly accounting: () => readonly GroupAccountingStats[];
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** For ServerGroup's onReplyLatency. */
+  replyLatency(group: string): (seconds: number) => void;
+}
+
+type Labels = Record<string, string>;
+
+/** A counter whose values are read from elsewhere at scrape time. */
+function readCounter(registry: Registry, name: string, help: string, labelNames: readonly string[],
+  read: (add: (labels: Labels, value: number) => void) => void): void {
+  new Counter({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      read((labels, value) => this.inc(labels, value));
+    },
+  });
+}
+
+function readGauge(registry: Registry, name: string, help: string, labelNames: readonly string[],
+  read: (set: (labels: Labels, value: number) => void) => void): void {
+  new Gauge({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      read((labels, value) => this.set(labels, value));
+    },
+  });
+}
+
+export function createMetrics(from: MetricSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  readCounter(registry, 'uid_syslog_messages_total', 'Syslog messages by transport and outcome (accepted, unknown_sender, oversize, malformed)',
+    ['transport', 'outcome'], (add) => {
+      for (const { transport, stats } of from.sources()) {
+        for (const [outcome, value] of Object.entries(stats.messages)) add({ transport, outcome }, value);
+      }
+    });
+  readCounter(registry, 'uid_syslog_handler_errors_total', 'Messages whose processing threw (a bug: see the log)', ['transport'], (add) => {
+    for (const { transport, stats } of from.sources()) add({ transport }, stats.handlerErrors);
+  });
+  readGauge(registry, 'uid_syslog_connections', 'Open TCP/TLS syslog connections', ['transport'], (set) => {
+    for (const { transport, stats } of from.sources()) if ('connections' in stats) set({ transport }, stats.connections.open);
+  });
+  readCounter(registry, 'uid_syslog_connections_refused_total', 'TCP/TLS connections closed at accept, by reason', ['transport', 'reason'], (add) => {
+    for (const { transport, stats } of from.sources()) {
+      if ('connections' in stats) for (const [reason, value] of Object.entries(stats.connections.refused)) add({ transport, reason }, value);
+    }
+  });
+  readCounter(registry, 'uid_syslog_connections_closed_total', 'TCP/TLS connections ended, by reason', ['transport', 'reason'], (add) => {
+    for (const { transport, stats } of from.sources()) {
+      if ('connections' in stats) for (const [reason, value] of Object.entries(stats.connections.closed)) add({ transport, reason }, value);
+    }
+  });
+  readCounter(registry, 'uid_udp_kernel_drops_total', 'UDP datagrams the kernel dropped for want of receive buffer (RcvbufErrors, all sockets of the host)',
+    [], (add) => add({}, from.kernelDrops()));
+
+  readCounter(registry, 'uid_identity_events_total', 'Identity events yielded by parse profiles', ['profile', 'event'], (add) => {
+    const totals = new Map<string, { event: string; value: number }>();
+    for (const stats of from.identify()) {
+      for (const [profile, c] of Object.entries(stats.profiles)) {
+        const entry = totals.get(profile) ?? { event: c.event, value: 0 };
+        entry.value += c.emitted;
+        totals.set(profile, entry);
+      }
+    }
+    for (const [profile, { event, value }] of totals) add({ profile, event }, value);
+  });
+  readCounter(registry, 'uid_identity_dropped_total', 'Messages or matches that yielded no identity event, by reason', ['reason'], (add) => {
+    const sum = new Map<string, number>();
+    const bump = (reason: string, value: number) => sum.set(reason, (sum.get(reason) ?? 0) + value);
+    for (const stats of from.identify()) {
+      bump('no_profile_matched', stats.unmatched);
+      for (const c of Object.values(stats.profiles)) {
+        bump('no_user', c.noUser);
+        bump('invalid_user', c.invalidUser);
+        bump('no_address', c.noAddress);
+        bump('invalid_address', c.invalidAddress);
+        bump('address_capped', c.addressCapped);
+      }
+    }
+    for (const stats of from.normalise()) {
+      bump('ignored_user', stats.ignoredUser);
+      bump('not_included', stats.notIncluded);
+      bump('excluded', stats.excluded);
+    }
+    for (const [reason, value] of sum) add({ reason }, value);
+  });
+
+  readGauge(registry, 'uid_mappings', 'IP-to-user mappings in the table', [], (set) => set({}, from.table().size));
+  readCounter(registry, 'uid_mapping_changes_total', 'Mapping table changes by kind', ['kind'], (add) => {
+    for (const [kind, value] of Object.entries(from.table().stats.changes)) add({ kind }, value);
+  });
+  readCounter(registry, 'uid_mapping_logouts_ignored_total', 'Logouts that changed nothing: another user is mapped (PAN-OS rule), or nothing is',
+    ['reason'], (add) => {
+      const { stats } = from.table();
+      add({ reason: 'other_user' }, stats.logoutsIgnored);
+      add({ reason: 'not_mapped' }, stats.logoutsUnmatched);
+    });
+  readCounter(registry, 'uid_snapshot_writes_total', 'Mapping snapshot writes by outcome', ['outcome'], (add) => {
+    const stats = from.snapshot();
+    if (!stats) return;
+    add({ outcome: 'written' }, stats.writes);
+    add({ outcome: 'failed' }, stats.writeErrors);
+    add({ outcome: 'skipped' }, stats.writesSkipped);
+  });
+  readGauge(registry, 'uid_snapshot_last_write_timestamp_seconds', 'When the last mapping snapshot was written (0: never)', [], (set) => {
+    const stats = from.snapshot();
+    if (stats) set({}, stats.lastWriteAt / 1000);
+  });
+
+  readCounter(registry, 'uid_accounting_records_total', 'TACACS+ accounting records by group and outcome (sent: SUCCESS; failed: an attempt that failed and will be retried)',
+    ['group', 'outcome'], (add) => {
+      for (const g of from.accounting()) {
+        add({ group: g.group, outcome: 'sent' }, g.dispatch.sent);
+        add({ group: g.group, outcome: 'failed' }, g.dispatch.failed);
+        add({ group: g.group, outcome: 'discarded' }, g.dispatch.discarded);
+      }
+    });
+  readGauge(registry, 'uid_accounting_spool_records', 'Accounting records waiting in a group\'s spool', ['group'], (set) => {
+    for (const g of from.accounting()) set({ group: g.group }, g.spoolRecords);
+  });
+  readGauge(registry, 'uid_accounting_spool_bytes', 'Bytes of records waiting in a group\'s spool', ['group'], (set) => {
+    for (const g of from.accounting()) set({ group: g.group }, g.spoolBytes);
+  });
+  readCounter(registry, 'uid_accounting_spool_lost_total', 'Records a spool could not keep: WATCHDOGs dropped at the size cap, records refused (cap full of STARTs/STOPs, or disk errors)',
+    ['group', 'reason'], (add) => {
+      for (const g of from.accounting()) {
+        add({ group: g.group, reason: 'watchdog_dropped' }, g.spool.dropped);
+        add({ group: g.group, reason: 'refused' }, g.spool.refused);
+      }
+    });
+  readCounter(registry, 'uid_accounting_spool_errors_total', 'Spool disk errors and damaged stretches skipped', ['group', 'kind'], (add) => {
+    for (const g of from.accounting()) {
+      add({ group: g.group, kind: 'io' }, g.spool.ioErrors);
+      add({ group: g.group, kind: 'corrupt' }, g.spool.corrupt);
+    }
+  });
+  const latency = new Histogram({
+    name: 'uid_accounting_reply_seconds',
+    help: 'TACACS+ request to SUCCESS reply, in seconds (queueing included)',
+    labelNames: ['group'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    replyLatency(group) {
+      const child = latency.labels({ group });
+      return (seconds) => child.observe(seconds);
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * The one place where components' typed events become log lines (STYLE §3; Vector's
+ * internal_events). Each event kind has one level and one message; fields are the
+ * event's own (none carries a secret or a message body). Rate limiting happens where the
+ * events are made (syslog sources, server groups), so this stays a plain mapping.
+ */
+import type { AccountingEvent } from '../accounting/accounting-events.js';
+import type { ServerGroupEvent } from '../accounting/server-group.js';
+import type { MappingTableEvent, SnapshotEvent } from '../mappings/events.js';
+import type { SyslogEvent } from '../syslog/events.js';
+import type { Logger } from './logger.js';
+
+export interface Reporter {
+  syslog(event: SyslogEvent): void;
+  table(event: MappingTableEvent): void;
+  snapshot(event: SnapshotEvent): void;
+  accounting(event: AccountingEvent): void;
+  serverGroup(event: ServerGroupEvent): void;
+}
+
+/** An Error as log fields: its message and code, never a stack of secrets (there are none) at info. */
+function describe(error: unknown): { message: string; code?: string } {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? { message: error.message, code } : { message: error.message };
+  }
+  return { message: String(error) };
+}
+
+export function createReporter(log: Logger): Reporter {
+  return {
+    syslog(event) {
+      switch (event.type) {
+        case 'listening':
+          log.info({ event: event.type, transport: event.transport, address: event.address, port: event.port }, 'syslog listener ready');
+          return;
+        case 'unknown-sender':
+          log.warn({ event: event.type, transport: event.transport, address: event.address, suppressed: event.suppressed },
+            `syslog from ${event.address} over ${event.transport} dropped: not a configured sender. ${event.hint}\n${event.yaml}`);
+          return;
+        case 'connection-limit':
+          log.warn({ event: event.type, transport: event.transport, address: event.address, limit: event.limit, value: event.value, suppressed: event.suppressed },
+            `syslog connection from ${event.address} refused: ${event.limit} (${event.value}) reached`);
+          return;
+        case 'connection-closed':
+          log.info({ event: event.type, transport: event.transport, address: event.address, sender: event.sender, reason: event.reason, detail: event.detail },
+            `syslog connection from ${event.address} closed: ${event.reason}`);
+          return;
+        case 'receive-buffer-small':
+          log.warn({ event: event.type, requested: event.requested, granted: event.granted },
+            `UDP receive buffer is ${event.granted} bytes, not the ${event.requested} configured: bursts may be lost. ${event.fix}`);
+          return;
+        case 'handler-error':
+          log.error({ event: event.type, transport: event.transport, sender: event.sender, error: describe(event.error), suppressed: event.suppressed },
+            'processing a syslog message failed');
+          return;
+        case 'listener-error':
+          log.error({ event: event.type, transport: event.transport, error: describe(event.error) }, 'syslog listener error');
+          return;
+      }
+    },
+
+    table(event) {
+      log.error({ event: event.type, error: describe(event.error) }, 'a mapping change subscriber failed');
+    },
+
+    snapshot(event) {
+      switch (event.type) {
+        case 'snapshot-written':
+          log.debug({ event: event.type, path: event.path, entries: event.entries, bytes: event.bytes, ms: event.ms }, 'mapping snapshot written');
+          return;
+        case 'snapshot-restored':
+          log.info({ event: event.type, path: event.path, restored: event.restored, expired: event.expired, evicted: event.evicted, ms: event.ms },
+            `restored ${event.restored} mappings from the snapshot`);
+          return;
+        case 'snapshot-error':
+          log.error({ event: event.type, code: event.code, path: event.path, movedTo: event.movedTo, error: event.error === undefined ? undefined : describe(event.error) },
+            event.message);
+          return;
+      }
+    },
+
+    accounting(event) {
+      switch (event.type) {
+        case 'spool-opened':
+          log.info({ event: event.type, group: event.group, records: event.records, bytes: event.bytes, segments: event.segments },
+            event.records > 0 ? `accounting spool of ${event.group} holds ${event.records} records from an earlier run: sending them first` : `accounting spool of ${event.group} opened`);
+          return;
+        case 'spool-corrupt':
+          log.error({ event: event.type, code: event.code, group: event.group, file: event.file, regions: event.regions, bytes: event.bytes }, event.message);
+          return;
+        case 'spool-io-error':
+          log.error({ event: event.type, code: event.code, group: event.group, error: describe(event.error) }, event.message);
+          return;
+        case 'spool-io-recovered':
+          log.info({ event: event.type, group: event.group }, `accounting spool of ${event.group} is writable again`);
+          return;
+        case 'spool-cap-reached':
+          log.warn({ event: event.type, group: event.group, maxBytes: event.maxBytes },
+            `accounting spool of ${event.group} reached spoolMaxBytes: dropping the oldest WATCHDOG records`);
+          return;
+        case 'spool-full':
+          log.error({ event: event.type, code: event.code, group: event.group, maxBytes: event.maxBytes },
+            `accounting spool of ${event.group} is full of START/STOP records: new records are refused until servers take some`);
+          return;
+        case 'spool-cap-cleared':
+          log.info({ event: event.type, group: event.group }, `accounting spool of ${event.group} is below its cap again`);
+          return;
+        case 'record-refused':
+          log.error({ event: event.type, code: event.code, taskId: event.taskId, field: event.field },
+            `accounting record for task ${event.taskId} refused: ${event.field} is longer than 255 octets`);
+          return;
+        case 'record-discarded':
+          log.error({ event: event.type, group: event.group, taskId: event.taskId, code: event.code }, event.message);
+          return;
+        case 'stop-unconfirmed':
+          log.warn({ event: event.type, group: event.group, waiting: event.waiting },
+            `accounting group ${event.group} did not confirm the stop records in time; ${event.waiting} stay spooled for the next start`);
+          return;
+      }
+    },
+
+    serverGroup(event) {
+      switch (event.type) {
+        case 'server-failed':
+          log.warn({ event: event.type, group: event.group, server: event.server, code: event.code }, event.message);
+          return;
+        case 'server-active':
+          log.info({ event: event.type, group: event.group, server: event.server, previous: event.previous },
+            `accounting group ${event.group} sends to ${event.server}`);
+          return;
+        case 'outage':
+          log.error({ event: event.type, group: event.group, code: event.code },
+            `no TACACS+ server of group ${event.group} answers: records wait in the spool. ${event.message}`);
+          return;
+        case 'recovered':
+          log.info({ event: event.type, group: event.group, server: event.server, downForMs: event.downForMs },
+            `accounting group ${event.group} recovered on ${event.server}`);
+          return;
+      }
+    },
+  };
+}
