@@ -154,7 +154,7 @@ export class App {
       table: this.table,
       registry: this.metrics.registry,
       health: () => this.#health(),
-      ...(this.#accountant ? { accounting: () => this.#accountant!.status() } : {}),
+      ...(this.#accountant ? { accounting: (maxSessions: number) => this.#accountant!.status(maxSessions) } : {}),
       logger: this.log,
     });
     const { address, port } = await listenHttpServer(this.#http, this.config.http);

@@ -166,12 +166,13 @@ export class Accountant {
   /**
    * `GET /v1/accounting`: active sessions (the first `maxSessions`, oldest-scheduled first)
    * and each group's state. Listing costs O(sessions listed): callers serving large tables
-   * pass their page size and take the total from `sessionCount`.
+   * pass their page size; `sessionsTotal` counts them all.
    */
   status(maxSessions = Infinity): AccountingStatus {
     const now = this.#now();
     return {
       mode: this.#policy.mode,
+      sessionsTotal: this.#sessions.size,
       sessions: this.#sessions.list(now, maxSessions),
       groups: this.#lanes.map(({ group, spool, dispatcher }) => ({
         ...(group.status?.() ?? {

@@ -35,6 +35,8 @@ export interface GroupStatus {
 
 export interface AccountingStatus {
   readonly mode: 'start-stop' | 'stop-only' | 'none';
+  /** Active accounted sessions in all; `sessions` lists the first of them. */
+  readonly sessionsTotal: number;
   readonly sessions: readonly AccountedSession[];
   readonly groups: readonly GroupStatus[];
 }

@@ -35,7 +35,8 @@ export interface HttpServerOptions {
   /** Called for each GET /healthz. */
   readonly health: () => HealthReport;
   /** Absent when accounting is off: GET /v1/accounting then answers 404. */
-  readonly accounting?: () => AccountingStatus;
+  /** Lists at most `maxSessions` sessions. */
+  readonly accounting?: (maxSessions: number) => AccountingStatus;
   readonly logger: Logger;
   /** Tuning of GET /v1/events; defaults in EVENT_STREAM_DEFAULTS. */
   readonly events?: Partial<EventStreamOptions>;

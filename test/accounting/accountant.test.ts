@@ -171,7 +171,7 @@ describe('accountant', () => {
     await none.start();
     expect(off.listeners).toBe(0);
     expect(await readdir(dir)).toEqual([]);
-    expect(none.status()).toEqual({ mode: 'none', sessions: [], groups: [] });
+    expect(none.status()).toEqual({ mode: 'none', sessionsTotal: 0, sessions: [], groups: [] });
   });
 
   it('stop waits a bounded time for the system stop; what is unconfirmed is sent by the next run', async () => {

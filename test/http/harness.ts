@@ -30,7 +30,7 @@ export interface TestServerOptions {
   readonly config?: Partial<HttpConfig>;
   readonly table?: MappingTable;
   readonly health?: () => HealthReport;
-  readonly accounting?: () => AccountingStatus;
+  readonly accounting?: (maxSessions: number) => AccountingStatus;
   readonly events?: HttpServerOptions['events'];
 }
 

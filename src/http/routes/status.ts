@@ -18,7 +18,7 @@ const DEFAULT_SESSION_LIMIT = 1000;
 export interface StatusSources {
   readonly registry: Registry;
   readonly health: () => HealthReport;
-  readonly accounting?: () => AccountingStatus;
+  readonly accounting?: (maxSessions: number) => AccountingStatus;
 }
 
 export function registerStatusRoutes(app: FastifyInstance, sources: StatusSources): void {
@@ -67,12 +67,11 @@ export function registerStatusRoutes(app: FastifyInstance, sources: StatusSource
       return errorBody('UID_ERR_HTTP_NOT_FOUND',
         'TACACS+ accounting is off: set accounting.mode and accounting.groups in the configuration to turn it on');
     }
-    const status = accounting();
-    const limit = request.query.limit ?? DEFAULT_SESSION_LIMIT;
+    const status = accounting(request.query.limit ?? DEFAULT_SESSION_LIMIT);
     const body: AccountingStatusBody = {
       mode: status.mode,
-      sessionsTotal: status.sessions.length,
-      sessions: status.sessions.slice(0, limit),
+      sessionsTotal: status.sessionsTotal,
+      sessions: status.sessions.slice(),
       groups: status.groups.map((g) => ({ ...g, servers: g.servers.slice() })),
     };
     return body;
