@@ -1,5 +1,5 @@
 /**
- * Checks the schema cannot express: addresses that parse, names that are unique and refer
+ * Checks the schema cannot express: addresses and certificate fingerprints that parse, names that are unique and refer
  * to something, one way to authenticate each TACACS+ server, an HTTP API that is not open
  * to the network by accident, and TCP listeners that do not collide. Each issue sits at
  * the line it is about. Runs on partly valid configs too (see loose.ts).
@@ -7,6 +7,7 @@
 import { isIPv6 } from 'node:net';
 import type { ConfigIssue } from '../errors.js';
 import { isLoopbackHost, parseNetwork } from '../identify/address.js';
+import { parseFingerprint } from '../syslog/fingerprint.js';
 import { child, records, strings, text } from './loose.js';
 import { closestName } from './suggest.js';
 import { formatPath, type YamlPath, type YamlSource } from './yaml-source.js';
@@ -33,6 +34,12 @@ function checkSenders(source: YamlSource, root: unknown, profileNames: readonly 
   for (const [i, sender] of senders) {
     const address = text(sender, 'address');
     if (address !== undefined) checkNetwork(source, ['senders', i, 'address'], address, issues);
+    for (const [f, pin] of strings(sender['tlsFingerprints'])) {
+      const parsed = parseFingerprint(pin);
+      if (typeof parsed === 'string') {
+        issues.push(source.issue(['senders', i, 'tlsFingerprints', f], 'UID_ERR_CONFIG_VALUE', `${formatPath(['senders', i, 'tlsFingerprints', f])}: ${parsed}`));
+      }
+    }
     if (profileNames === undefined) continue;
     for (const [p, name] of strings(sender['profiles'])) {
       if (known.has(name)) continue;

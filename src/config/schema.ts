@@ -74,7 +74,8 @@ export const SnapshotSchema = strict({
 export const MappingsSchema = strict({
   /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes. */
   timeoutMinutes: Type.Integer({ minimum: 1, maximum: 3600, default: 45 }),
-  maxEntries: Type.Integer({ minimum: 1, default: 1_000_000 }),
+  /** Capacity is reserved at start (~30 bytes a slot), so a typo such as 1e9 must not pass. */
+  maxEntries: Type.Integer({ minimum: 1, maximum: 20_000_000, default: 1_000_000 }),
   ignoreUsers: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   includeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   excludeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),

@@ -35,6 +35,13 @@ accounting:
     expect(check(`senders: [{ name: a, address: 10.0.0.0/33 }]`)).toHaveLength(1);
   });
 
+  it('places a certificate fingerprint that does not parse at its value', () => {
+    const pin = 'sha-256:' + 'AB:'.repeat(31) + 'AB';
+    expect(check(`senders:\n  - name: a\n    address: 10.0.0.5\n    tlsFingerprints: ['${pin}', 'sha-256:AB:CD']\n`)).toEqual([
+      expect.stringMatching(/^4:130 UID_ERR_CONFIG_VALUE senders\[0\]\.tlsFingerprints\[1\]: "sha-256:AB:CD" is not a sha256 fingerprint: expected 64 hex digits, got 4$/),
+    ]);
+  });
+
   it('checks include and exclude networks', () => {
     const issues = check(`mappings:\n  includeNetworks: [10.0.0.0/8, nonsense]\n  excludeNetworks:\n    - 'fe80::/129'\n`);
     expect(issues).toEqual([
