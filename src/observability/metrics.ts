@@ -35,59 +35,45 @@ export interface Metrics {
 
 type Labels = Record<string, string>;
 
-/** A counter whose values are read from elsewhere at scrape time. */
-function readCounter(registry: Registry, name: string, help: string, labelNames: readonly string[],
-  read: (add: (labels: Labels, value: number) => void) => void): void {
-  new Counter({
-    name, help, labelNames, registers: [registry],
-    collect() {
-      this.reset();
-      read((labels, value) => this.inc(labels, value));
-    },
-  });
-}
+type Read = (put: (labels: Labels, value: number) => void) => void;
 
-function readGauge(registry: Registry, name: string, help: string, labelNames: readonly string[],
-  read: (set: (labels: Labels, value: number) => void) => void): void {
-  new Gauge({
-    name, help, labelNames, registers: [registry],
-    collect() {
-      this.reset();
-      read((labels, value) => this.set(labels, value));
-    },
-  });
+/** A metric whose values are read from the components' counters at scrape time. */
+function readMetric(kind: 'counter' | 'gauge', registry: Registry, name: string, help: string, labelNames: readonly string[], read: Read): void {
+  const options = { name, help, labelNames, registers: [registry] };
+  if (kind === 'counter') new Counter({ ...options, collect() { this.reset(); read((labels, value) => this.inc(labels, value)); } });
+  else new Gauge({ ...options, collect() { this.reset(); read((labels, value) => this.set(labels, value)); } });
 }
 
 export function createMetrics(from: MetricSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  readCounter(registry, 'uid_syslog_messages_total', 'Syslog messages by transport and outcome (accepted, unknown_sender, oversize, malformed)',
+  readMetric('counter', registry, 'uid_syslog_messages_total', 'Syslog messages by transport and outcome (accepted, unknown_sender, oversize, malformed)',
     ['transport', 'outcome'], (add) => {
       for (const { transport, stats } of from.sources()) {
         for (const [outcome, value] of Object.entries(stats.messages)) add({ transport, outcome }, value);
       }
     });
-  readCounter(registry, 'uid_syslog_handler_errors_total', 'Messages whose processing threw (a bug: see the log)', ['transport'], (add) => {
+  readMetric('counter', registry, 'uid_syslog_handler_errors_total', 'Messages whose processing threw (a bug: see the log)', ['transport'], (add) => {
     for (const { transport, stats } of from.sources()) add({ transport }, stats.handlerErrors);
   });
-  readGauge(registry, 'uid_syslog_connections', 'Open TCP/TLS syslog connections', ['transport'], (set) => {
+  readMetric('gauge', registry, 'uid_syslog_connections', 'Open TCP/TLS syslog connections', ['transport'], (set) => {
     for (const { transport, stats } of from.sources()) if ('connections' in stats) set({ transport }, stats.connections.open);
   });
-  readCounter(registry, 'uid_syslog_connections_refused_total', 'TCP/TLS connections closed at accept, by reason', ['transport', 'reason'], (add) => {
+  readMetric('counter', registry, 'uid_syslog_connections_refused_total', 'TCP/TLS connections closed at accept, by reason', ['transport', 'reason'], (add) => {
     for (const { transport, stats } of from.sources()) {
       if ('connections' in stats) for (const [reason, value] of Object.entries(stats.connections.refused)) add({ transport, reason }, value);
     }
   });
-  readCounter(registry, 'uid_syslog_connections_closed_total', 'TCP/TLS connections ended, by reason', ['transport', 'reason'], (add) => {
+  readMetric('counter', registry, 'uid_syslog_connections_closed_total', 'TCP/TLS connections ended, by reason', ['transport', 'reason'], (add) => {
     for (const { transport, stats } of from.sources()) {
       if ('connections' in stats) for (const [reason, value] of Object.entries(stats.connections.closed)) add({ transport, reason }, value);
     }
   });
-  readCounter(registry, 'uid_udp_kernel_drops_total', 'UDP datagrams the kernel dropped for want of receive buffer (RcvbufErrors, all sockets of the host)',
+  readMetric('counter', registry, 'uid_udp_kernel_drops_total', 'UDP datagrams the kernel dropped for want of receive buffer (RcvbufErrors, all sockets of the host)',
     [], (add) => add({}, from.kernelDrops()));
 
-  readCounter(registry, 'uid_identity_events_total', 'Identity events yielded by parse profiles', ['profile', 'event'], (add) => {
+  readMetric('counter', registry, 'uid_identity_events_total', 'Identity events yielded by parse profiles', ['profile', 'event'], (add) => {
     const totals = new Map<string, { event: string; value: number }>();
     for (const stats of from.identify()) {
       for (const [profile, c] of Object.entries(stats.profiles)) {
@@ -98,7 +84,7 @@ export function createMetrics(from: MetricSources): Metrics {
     }
     for (const [profile, { event, value }] of totals) add({ profile, event }, value);
   });
-  readCounter(registry, 'uid_identity_dropped_total', 'Messages or matches that yielded no identity event, by reason', ['reason'], (add) => {
+  readMetric('counter', registry, 'uid_identity_dropped_total', 'Messages or matches that yielded no identity event, by reason', ['reason'], (add) => {
     const sum = new Map<string, number>();
     const bump = (reason: string, value: number) => sum.set(reason, (sum.get(reason) ?? 0) + value);
     for (const stats of from.identify()) {
@@ -119,29 +105,29 @@ export function createMetrics(from: MetricSources): Metrics {
     for (const [reason, value] of sum) add({ reason }, value);
   });
 
-  readGauge(registry, 'uid_mappings', 'IP-to-user mappings in the table', [], (set) => set({}, from.table().size));
-  readCounter(registry, 'uid_mapping_changes_total', 'Mapping table changes by kind', ['kind'], (add) => {
+  readMetric('gauge', registry, 'uid_mappings', 'IP-to-user mappings in the table', [], (set) => set({}, from.table().size));
+  readMetric('counter', registry, 'uid_mapping_changes_total', 'Mapping table changes by kind', ['kind'], (add) => {
     for (const [kind, value] of Object.entries(from.table().stats.changes)) add({ kind }, value);
   });
-  readCounter(registry, 'uid_mapping_logouts_ignored_total', 'Logouts that changed nothing: another user is mapped (PAN-OS rule), or nothing is',
+  readMetric('counter', registry, 'uid_mapping_logouts_ignored_total', 'Logouts that changed nothing: another user is mapped (PAN-OS rule), or nothing is',
     ['reason'], (add) => {
       const { stats } = from.table();
       add({ reason: 'other_user' }, stats.logoutsIgnored);
       add({ reason: 'not_mapped' }, stats.logoutsUnmatched);
     });
-  readCounter(registry, 'uid_snapshot_writes_total', 'Mapping snapshot writes by outcome', ['outcome'], (add) => {
+  readMetric('counter', registry, 'uid_snapshot_writes_total', 'Mapping snapshot writes by outcome', ['outcome'], (add) => {
     const stats = from.snapshot();
     if (!stats) return;
     add({ outcome: 'written' }, stats.writes);
     add({ outcome: 'failed' }, stats.writeErrors);
     add({ outcome: 'skipped' }, stats.writesSkipped);
   });
-  readGauge(registry, 'uid_snapshot_last_write_timestamp_seconds', 'When the last mapping snapshot was written (0: never)', [], (set) => {
+  readMetric('gauge', registry, 'uid_snapshot_last_write_timestamp_seconds', 'When the last mapping snapshot was written (0: never)', [], (set) => {
     const stats = from.snapshot();
     if (stats) set({}, stats.lastWriteAt / 1000);
   });
 
-  readCounter(registry, 'uid_accounting_records_total', 'TACACS+ accounting records by group and outcome (sent: SUCCESS; failed: an attempt that failed and will be retried)',
+  readMetric('counter', registry, 'uid_accounting_records_total', 'TACACS+ accounting records by group and outcome (sent: SUCCESS; failed: an attempt that failed and will be retried)',
     ['group', 'outcome'], (add) => {
       for (const g of from.accounting()) {
         add({ group: g.group, outcome: 'sent' }, g.dispatch.sent);
@@ -149,20 +135,20 @@ export function createMetrics(from: MetricSources): Metrics {
         add({ group: g.group, outcome: 'discarded' }, g.dispatch.discarded);
       }
     });
-  readGauge(registry, 'uid_accounting_spool_records', 'Accounting records waiting in a group\'s spool', ['group'], (set) => {
+  readMetric('gauge', registry, 'uid_accounting_spool_records', 'Accounting records waiting in a group\'s spool', ['group'], (set) => {
     for (const g of from.accounting()) set({ group: g.group }, g.spoolRecords);
   });
-  readGauge(registry, 'uid_accounting_spool_bytes', 'Bytes of records waiting in a group\'s spool', ['group'], (set) => {
+  readMetric('gauge', registry, 'uid_accounting_spool_bytes', 'Bytes of records waiting in a group\'s spool', ['group'], (set) => {
     for (const g of from.accounting()) set({ group: g.group }, g.spoolBytes);
   });
-  readCounter(registry, 'uid_accounting_spool_lost_total', 'Records a spool could not keep: WATCHDOGs dropped at the size cap, records refused (cap full of STARTs/STOPs, or disk errors)',
+  readMetric('counter', registry, 'uid_accounting_spool_lost_total', 'Records a spool could not keep: WATCHDOGs dropped at the size cap, records refused (cap full of STARTs/STOPs, or disk errors)',
     ['group', 'reason'], (add) => {
       for (const g of from.accounting()) {
         add({ group: g.group, reason: 'watchdog_dropped' }, g.spool.dropped);
         add({ group: g.group, reason: 'refused' }, g.spool.refused);
       }
     });
-  readCounter(registry, 'uid_accounting_spool_errors_total', 'Spool disk errors and damaged stretches skipped', ['group', 'kind'], (add) => {
+  readMetric('counter', registry, 'uid_accounting_spool_errors_total', 'Spool disk errors and damaged stretches skipped', ['group', 'kind'], (add) => {
     for (const g of from.accounting()) {
       add({ group: g.group, kind: 'io' }, g.spool.ioErrors);
       add({ group: g.group, kind: 'corrupt' }, g.spool.corrupt);

@@ -5,17 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from '../../src/errors.js';
 import { PACKAGE_ROOT } from '../../src/config/default-config.js';
 import { loadConfig } from '../../src/config/load.js';
+import { ESM_PROFILE_YAML } from '../support/fixtures.js';
 
-const TRAPS_PROFILE = `name: traps-esm-leef
-type: regex
-event: login
-eventRegex: 'Service is alive'
-usernameRegex: 'duser=([a-zA-Z0-9\\_]+)'
-addressRegex: 'dst=([A-F0-9a-f:.]+)'
-samples:
-  - message: "LEEF:1.0|Palo Alto Networks|Traps Agent|4.2|Service is alive|duser=jdoe\\tdst=10.1.2.3"
-    expect: [{ user: jdoe, ip: 10.1.2.3, event: login }]
-`;
 
 let root: string;
 let etc: string;
@@ -24,7 +15,7 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'uid-load-'));
   etc = join(root, 'etc');
   mkdirSync(join(etc, 'profiles'), { recursive: true });
-  writeFileSync(join(etc, 'profiles', 'traps-esm-leef.yaml'), TRAPS_PROFILE);
+  writeFileSync(join(etc, 'profiles', 'traps-esm-leef.yaml'), ESM_PROFILE_YAML);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadProfiles } from '../../src/config/profiles.js';
 import { formatIssue } from '../../src/errors.js';
 import { checkSamples } from '../../src/identify/tester.js';
+import { ESM_PROFILE_YAML as ESM } from '../support/fixtures.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -14,16 +15,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const ESM = `description: Traps ESM heartbeat
-type: regex
-event: login
-eventRegex: 'Service is alive'
-usernameRegex: 'duser=([a-zA-Z0-9\\_]+)'
-addressRegex: 'dst=([A-F0-9a-f:.]+)'
-samples:
-  - message: "LEEF:1.0|Palo Alto Networks|Traps Agent|4.2|Service is alive|duser=jdoe\\tdst=10.1.2.3"
-    expect: [{ user: jdoe, ip: 10.1.2.3, event: login }]
-`;
 
 async function write(name: string, text: string): Promise<string> {
   const file = join(dir, name);

@@ -10,19 +10,13 @@ import { ServerGroup, type ServerGroupEvent, type ServerGroupOptions } from '../
 import type { UidError } from '../../src/errors.js';
 import { TEST_KEY, closedPort, tcpServerConfig } from '../support/tacacs-config.js';
 import { TacacsTestServer } from '../support/tacacs-server.js';
+import { rejection } from '../support/fixtures.js';
 
 function record(n: number): AccountingRecord {
   return { kind: 'start', user: `user${n}`, port: 'esm', remAddr: '10.0.0.1', args: [`task_id=${n}`, 'service=user-id'], orderKey: String(n) };
 }
 
-async function failure(promise: Promise<unknown>): Promise<UidError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as UidError;
-  }
-  throw new Error('expected a rejection');
-}
+const failure = (promise: Promise<unknown>) => rejection<UidError>(promise);
 
 const taskIds = (server: TacacsTestServer): string[] => server.requests.map((r) => r.args[0]!);
 

@@ -13,18 +13,12 @@ import type { UidError } from '../../src/errors.js';
 import { testPki } from '../support/certs.js';
 import { TEST_KEY, tlsServerConfig } from '../support/tacacs-config.js';
 import { TacacsTestServer } from '../support/tacacs-server.js';
+import { rejection } from '../support/fixtures.js';
 
 const { trusted, other } = testPki();
 const record: AccountingRecord = { kind: 'stop', user: 'jdoe', port: 'vpn', remAddr: '10.9.9.9', args: ['task_id=9', 'reason=logout'], orderKey: '9' };
 
-async function failure(promise: Promise<unknown>): Promise<UidError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as UidError;
-  }
-  throw new Error('expected a rejection');
-}
+const failure = (promise: Promise<unknown>) => rejection<UidError>(promise);
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -12,6 +12,7 @@ import type { UidError } from '../../src/errors.js';
 import { testPki } from '../support/certs.js';
 import { TEST_KEY, closedPort, tcpServerConfig, tlsServerConfig } from '../support/tacacs-config.js';
 import { TacacsTestServer } from '../support/tacacs-server.js';
+import { rejection } from '../support/fixtures.js';
 
 const pki = testPki().trusted;
 
@@ -45,14 +46,7 @@ function record(n: number, kind: AccountingRecord['kind'] = 'start'): Accounting
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<UidError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as UidError;
-  }
-  throw new Error('expected a rejection');
-}
+const failure = (promise: Promise<unknown>) => rejection<UidError>(promise);
 
 describe.each(setups)('TACACS+ accounting over $kind', (setup) => {
   const servers: TacacsTestServer[] = [];
