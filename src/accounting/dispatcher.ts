@@ -52,6 +52,8 @@ interface Entry {
   readonly record: AccountingRecord;
   attempts: number;
   retryAt: number;
+  /** Sent while sends were failing: one probe of a dead group (see #failed). */
+  probe: boolean;
   /** The next record of the same order key; it becomes ready when this one is done. */
   next: Entry | null;
 }
@@ -142,6 +144,7 @@ export class Dispatcher {
 
   #send(entry: Entry): void {
     this.#inFlight++;
+    entry.probe = this.#consecutiveFailures > 0;
     let sending: Promise<void>;
     try {
       sending = this.#sender.send(entry.record);
@@ -179,7 +182,9 @@ export class Dispatcher {
     } else {
       this.stats.failed++;
       const now = Date.now();
-      this.#consecutiveFailures++;
+      // Only probes make the spacing grow: a window of records that fail together is one
+      // failure of the group, not 64 (which would space the next probe at retryMaxMs / 2).
+      this.#consecutiveFailures = entry.probe ? this.#consecutiveFailures + 1 : Math.max(1, this.#consecutiveFailures);
       this.#gateAt = now + this.#backoff(this.#consecutiveFailures) / 2;
       entry.attempts++;
       entry.retryAt = now + this.#backoff(entry.attempts);
@@ -220,7 +225,7 @@ export class Dispatcher {
   }
 
   #hold(seq: number, record: AccountingRecord): void {
-    const entry: Entry = { seq, record, attempts: 0, retryAt: 0, next: null };
+    const entry: Entry = { seq, record, attempts: 0, retryAt: 0, probe: false, next: null };
     this.#held++;
     const tail = this.#tails.get(record.orderKey);
     this.#tails.set(record.orderKey, entry);

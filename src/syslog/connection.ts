@@ -207,6 +207,8 @@ export class Connection implements FrameSink {
   private report(): void {
     if (this.reported || (!this.abandoned && !(this.finished && this.idle))) return;
     this.reported = true;
+    // Closed mid-frame (idle timeout, reset, stop): that partial frame is unusable input.
+    if (this.framer.discard()) this.host.stats.messages.malformed++;
     this.host.connectionClosed(this);
   }
 

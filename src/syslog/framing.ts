@@ -199,6 +199,19 @@ export class Framer {
     this.partialLength = 0;
   }
 
+  /**
+   * The connection ended before its peer finished (idle timeout, reset, stop): an
+   * unfinished frame is dropped. True when there was one, so that the owner counts it as
+   * malformed and every byte stream is accounted for. After `end()` there is none.
+   */
+  discard(): boolean {
+    const unfinished = this.state === COUNT || this.state === BODY || (this.state === LINE && this.partial !== undefined && !this.discarding);
+    this.partial = undefined;
+    this.partialLength = 0;
+    if (unfinished) this.state = FRAME_START;
+    return unfinished;
+  }
+
   /** Trim and hand out one frame; returns false when the sink asked to pause. */
   private deliverFrame(buf: Buffer, start: number, end: number, isLine: boolean): boolean {
     // An empty line (LF or CR LF alone) separates nothing and is not a message.

@@ -11,7 +11,9 @@
  *   UDP counts datagrams, streams count refused connections under `connections.refused`;
  * - oversize: a datagram or LF frame longer than maxMessageBytes, dropped;
  * - malformed: unusable input — a framing error that closed a connection, a datagram or
- *   frame that is empty once trailing CR/LF/NUL are removed (NUL-only input).
+ *   frame that is empty once trailing CR/LF/NUL are removed (NUL-only input), an
+ *   octet-counted frame cut off by the peer closing, any frame left unfinished when the
+ *   connection is closed on our side or reset (idle timeout, reset, stop).
  */
 export const MESSAGE_OUTCOMES = ['accepted', 'unknown_sender', 'oversize', 'malformed'] as const;
 export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];

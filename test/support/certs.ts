@@ -1,13 +1,10 @@
 /**
- * Test PKIs made by the shipped certs/make-certs.sh, once per test worker: `trusted` is
- * the one servers are configured with; `other` is an unrelated CA whose client
- * certificate a server must refuse.
+ * The test PKIs made once per run by global-setup.ts: `trusted` is the one servers are
+ * configured with; `other` is an unrelated CA whose client certificate a server must refuse.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 export interface Pki {
   readonly dir: string;
@@ -19,12 +16,9 @@ export interface Pki {
   readonly clientKey: Buffer;
 }
 
-const script = fileURLToPath(new URL('../../certs/make-certs.sh', import.meta.url));
 let cache: { trusted: Pki; other: Pki } | undefined;
 
-function make(label: string): Pki {
-  const dir = mkdtempSync(join(tmpdir(), `uid-pki-${label}-`));
-  execFileSync('bash', [script, dir], { stdio: 'pipe' });
+function read(dir: string): Pki {
   const path: Pki['path'] = (name) => join(dir, name);
   return {
     dir,
@@ -38,6 +32,7 @@ function make(label: string): Pki {
 }
 
 export function testPki(): { trusted: Pki; other: Pki } {
-  cache ??= { trusted: make('trusted'), other: make('other') };
+  const dir = inject('pkiDir');
+  cache ??= { trusted: read(join(dir, 'trusted')), other: read(join(dir, 'other')) };
   return cache;
 }
