@@ -2,11 +2,12 @@
  * A UDP syslog load generator for the benchmarks: sends the lines of MESSAGES_FILE (one
  * datagram each, cycling) to HOST:PORT at RATE datagrams/s (0 = as fast as it can) for
  * SECONDS, in batches of 64 with sendmmsg(2) so one core can offer well over 300k/s.
- * Prints one JSON line: {"sent":N,"seconds":S,"rate":R}.
+ * SIGTERM or SIGINT ends it early. Prints one JSON line: {"sent":N,"seconds":S,"rate":R}.
  * Build: cc -O2 -o udp-sender udp-sender.c   (bench/run.mjs does this)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,13 @@
 #include <unistd.h>
 
 #define BATCH 64
+
+static volatile sig_atomic_t stopping = 0;
+
+static void stop(int sig) {
+  (void)sig;
+  stopping = 1;
+}
 
 static double now(void) {
   struct timespec ts;
@@ -75,12 +83,15 @@ int main(int argc, char **argv) {
   int sndbuf = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 
+  signal(SIGTERM, stop);
+  signal(SIGINT, stop);
+
   struct mmsghdr msgs[BATCH];
   memset(msgs, 0, sizeof msgs);
   unsigned long long sent = 0;
   size_t next = 0;
   double start = now(), t = start;
-  while ((t = now()) - start < seconds) {
+  while (!stopping && (t = now()) - start < seconds) {
     if (rate > 0) {
       double due = (t - start) * rate;
       if ((double)sent >= due) {

@@ -27,6 +27,8 @@ import { udpKernelDropCounter } from './syslog/kernel-drops.js';
 import type { MessageHandler, Sender } from './syslog/message.js';
 import { SenderTable } from './syslog/senders.js';
 import { SyslogSources } from './syslog/sources.js';
+import { UdpWorkers } from './udp-workers/pool.js';
+import type { WorkerSetup } from './udp-workers/protocol.js';
 
 /** How GET /v1/accounting and /healthz see the listeners. */
 interface ListenerState {
@@ -52,6 +54,8 @@ export class App {
   readonly #groups: readonly ServerGroup[];
   readonly #accountant: Accountant | undefined;
   readonly #sources: SyslogSources;
+  /** UDP received in worker processes (`syslog.udp.workers` > 0) instead of by #sources. */
+  readonly #udpWorkers: UdpWorkers | undefined;
   readonly #listeners: ListenerState[] = [];
   #loaded: LoadedConfig;
   #pipeline: Pipeline;
@@ -79,10 +83,11 @@ export class App {
 
     const kernelDrops = udpKernelDropCounter();
     this.metrics = createMetrics({
-      sources: () => this.#sources.sources,
+      sources: () => (this.#udpWorkers ? [...this.#sources.sources, this.#udpWorkers] : this.#sources.sources),
       kernelDrops,
-      identify: () => [this.#pipeline.profiles.stats, this.#retiredIdentify],
-      normalise: () => [this.#pipeline.normalise.stats, this.#retiredNormalise],
+      identify: () => [this.#pipeline.profiles.stats, this.#retiredIdentify, ...(this.#udpWorkers?.identifyStats() ?? [])],
+      normalise: () => [this.#pipeline.normalise.stats, this.#retiredNormalise, ...(this.#udpWorkers?.normaliseStats() ?? [])],
+      udpWorkers: () => this.#udpWorkers,
       table: () => this.table,
       snapshot: () => this.#snapshot?.stats,
       accounting: () => this.#accountant?.groupStats() ?? [],
@@ -103,7 +108,19 @@ export class App {
       ? new Accountant({ config: accounting, groups: this.#groups, table: this.table, onEvent: this.#report.accounting })
       : undefined;
 
-    this.#sources = new SyslogSources(config.syslog, {
+    const { udp } = config.syslog;
+    const workers = udp.workers ?? 0;
+    this.#udpWorkers = udp.enabled && workers > 0
+      ? new UdpWorkers({
+        workers,
+        setup: () => this.#workerSetup(udp),
+        apply: (event) => this.table.apply(event),
+        onEvent: this.#report.syslog,
+        onPoolEvent: this.#report.udpWorkers,
+      })
+      : undefined;
+    // With workers, UDP is theirs: the sources here take TLS and TCP only.
+    this.#sources = new SyslogSources(this.#udpWorkers ? { ...config.syslog, udp: { ...udp, enabled: false } } : config.syslog, {
       senders: this.#pipeline.senders,
       handler: this.#handle,
       onEvent: this.#report.syslog,
@@ -139,7 +156,8 @@ export class App {
     await this.#accountant?.start();
     if (config.http.enabled) await this.#startHttp();
     await this.#sources.start();
-    for (const s of this.#sources.sources) {
+    await this.#udpWorkers?.start();
+    for (const s of this.#udpWorkers ? [...this.#sources.sources, this.#udpWorkers] : this.#sources.sources) {
       const { address, port } = s.address();
       this.#listeners.push({ name: s.transport, state: 'listening', address: `${address}:${port}` });
     }
@@ -161,6 +179,20 @@ export class App {
     this.#listeners.push({ name: 'http', state: 'listening', address: `${address}:${port}` });
   }
 
+  /** What a UDP worker needs: the socket as started (a reload cannot move it) and the current pipeline config. */
+  #workerSetup(udp: Config['syslog']['udp']): WorkerSetup {
+    const { config } = this.#loaded;
+    const { profiles } = this.#pipeline;
+    const { ignoreUsers, includeNetworks, excludeNetworks } = config.mappings;
+    return {
+      udp: { host: udp.host, port: udp.port, receiveBufferBytes: udp.receiveBufferBytes },
+      maxMessageBytes: config.syslog.maxMessageBytes,
+      senders: config.senders,
+      profiles: profiles.names.map((name) => profiles.profile(name)!.definition),
+      mappings: { ignoreUsers, includeNetworks, excludeNetworks },
+    };
+  }
+
   #health(): HealthReport {
     const groups = this.#accountant?.status(0).groups;
     return {
@@ -172,7 +204,7 @@ export class App {
 
   /** Stops accepting, finishes what is in flight, writes the snapshot, flushes accounting. */
   async stop(): Promise<void> {
-    await this.#sources.stop();
+    await Promise.all([this.#sources.stop(), this.#udpWorkers?.stop()]);
     for (const l of this.#listeners) l.state = 'stopped';
     await this.#snapshot?.stop();
     await this.#accountant?.stop();
@@ -189,6 +221,7 @@ export class App {
    */
   reload(next: LoadedConfig): void {
     const pipeline = buildPipeline(next);
+    const previousConfig = this.#loaded.config;
     const previous = this.#pipeline;
     addIdentifyStats(this.#retiredIdentify, previous.profiles.stats);
     for (const key of Object.keys(this.#retiredNormalise) as (keyof NormaliseStats)[]) {
@@ -196,8 +229,9 @@ export class App {
     }
     this.#pipeline = pipeline;
     this.#sources.setSenders(pipeline.senders);
-    const needRestart = restartOnlyChanges(this.#loaded.config, next.config);
     this.#loaded = next;
+    this.#udpWorkers?.reload();
+    const needRestart = restartOnlyChanges(previousConfig, next.config);
     this.log.info({ profiles: pipeline.profiles.names.length, senders: next.config.senders.length }, 'configuration reloaded');
     if (needRestart.length > 0) {
       this.log.warn({ sections: needRestart }, `changes to ${needRestart.join(', ')} take effect at the next restart`);

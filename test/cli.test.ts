@@ -75,7 +75,7 @@ describe.concurrent('uid-listener check', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      `${config}:3:5 unknown key "prot" in syslog.udp (expected one of: enabled, host, port, receiveBufferBytes)\n` +
+      `${config}:3:5 unknown key "prot" in syslog.udp (expected one of: enabled, host, port, receiveBufferBytes, workers)\n` +
       `${config}:4:15 http.port must be integer\n`);
   });
 

@@ -23,6 +23,8 @@ export const UdpSchema = strict({
   port: Port(514),
   /** SO_RCVBUF request: loss at the socket is silent, so ask for room to absorb bursts. */
   receiveBufferBytes: Type.Integer({ minimum: 65536, default: 8 * 1024 * 1024 }),
+  /** Worker processes that receive and parse UDP (0: the listener process does); docs/syslog.md "UDP workers". */
+  workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, default: 0 })),
 }, { default: {} });
 
 export const TlsListenerSchema = strict({

@@ -1,23 +1,25 @@
 /**
  * The per-message loop over the profiles one sender may use, with the prefilter that makes
  * a message no profile wants cost almost nothing. Two prefilters, chosen per sender from
- * measurements (bench/identify.mjs, docs/profiles.md "Speed"):
+ * measurements (bench `identify` part, docs/profiles.md "Speed"):
  *
  * - `literal`: for each profile, `Buffer.indexOf` of the literal its event part requires
  *   (the event string itself, or one proven from the event regex by literal.ts), and the
- *   event regex only when the literal is found and does not decide alone. About 0.1-0.15 µs
- *   per profile on a 190-byte message, so it wins for a sender with a few profiles.
- * - `set`: one RE2.Set of every event part, run once per message, which says which profiles
- *   match. About 0.4-0.6 µs whatever the number of profiles, so it wins for many (the
- *   crossover measured at 5-6 profiles). Should RE2's DFA run out of memory on a hostile
- *   message, the set throws and the literal loop decides.
+ *   event regex only when the literal is found and does not decide alone. About 0.1 µs
+ *   per profile on a 190-byte message, so it suits a sender with a few profiles.
+ * - `set`: the whole set in one pass. A LiteralScanner finds which profiles' literals occur
+ *   (about 0.1-0.2 µs whatever their number); profiles without a usable literal share one
+ *   RE2.Set of their event parts. Should RE2's DFA run out of memory on a hostile message,
+ *   the set throws and those profiles' own event regexes decide.
  *
- * Either way a profile extracts only after its own event part matched, so the results are
- * exactly those of running every profile unfiltered (test/identify/matcher.test.ts proves it).
+ * Either way a profile extracts only after its own event part matched, in profile order,
+ * so the results are exactly those of running every profile unfiltered
+ * (test/identify/matcher.test.ts proves it).
  */
 import RE2 from 're2';
 import type { Sender } from '../syslog/message.js';
 import type { IdentityEvent } from './event.js';
+import { LiteralScanner } from './literal-scan.js';
 import type { CompiledProfile } from './profile.js';
 import { undoRelay } from './relay.js';
 import type { IdentifyStats, ProfileCounters } from './stats.js';
@@ -32,7 +34,7 @@ export type PrefilterStrategy = 'literal' | 'set' | 'none';
 
 /**
  * Cost units per profile in the literal loop: an indexOf is 1, an event regex that must run
- * on every message is about 2. Above this total one RE2.Set pass is cheaper (measured).
+ * on every message is about 2. Above this total one pass for the whole set is cheaper (measured).
  */
 const SET_ABOVE_COST = 5;
 
@@ -48,54 +50,29 @@ export function createMatcher(
   strategy: PrefilterStrategy = chooseStrategy(profiles),
 ): ProfileMatcher {
   const counters = profiles.map((p) => stats.profiles[p.name]!);
-  const set = strategy === 'set' && profiles.length > 0 ? eventSet(profiles) : null;
-  return new Matcher([...profiles], counters, stats, set, strategy !== 'none');
+  return strategy === 'set'
+    ? new SetMatcher([...profiles], counters, stats)
+    : new LoopMatcher([...profiles], counters, stats, strategy === 'literal');
 }
 
-/** One RE2.Set of every event part; null (the literal loop decides) should RE2 refuse to build it, e.g. over its memory budget. */
-function eventSet(profiles: readonly CompiledProfile[]): InstanceType<typeof RE2.Set> | null {
-  try {
-    return new RE2.Set(profiles.map((p) => p.eventSource));
-  } catch {
-    return null;
-  }
+/** A profile whose event part matched: count it and extract. */
+function extract(profile: CompiledProfile, counters: ProfileCounters, data: Buffer, sender: string, emit: (event: IdentityEvent) => void): void {
+  counters.matched++;
+  profile.extract(data, sender, emit, counters);
 }
 
-class Matcher implements ProfileMatcher {
+/** `literal` and `none`: one profile after the other. */
+class LoopMatcher implements ProfileMatcher {
   constructor(
     private readonly profiles: readonly CompiledProfile[],
     private readonly counters: readonly ProfileCounters[],
     private readonly stats: IdentifyStats,
-    private readonly set: InstanceType<typeof RE2.Set> | null,
     private readonly prefilter: boolean,
   ) {}
 
   match(raw: Buffer, sender: Sender, emit: (event: IdentityEvent) => void): void {
     this.stats.messages++;
     const data = undoRelay(raw);
-    const hits = this.set === null ? null : this.setHits(data);
-    const matched = hits === null ? this.scan(data, sender.name, emit) : this.extractHits(hits, data, sender.name, emit);
-    if (!matched) this.stats.unmatched++;
-  }
-
-  private setHits(data: Buffer): number[] | null {
-    try {
-      return this.set!.match(data);
-    } catch {
-      return null; // RE2's DFA gave up (memory budget); the literal loop still decides correctly
-    }
-  }
-
-  private extractHits(hits: readonly number[], data: Buffer, sender: string, emit: (event: IdentityEvent) => void): boolean {
-    for (let h = 0; h < hits.length; h++) {
-      const i = hits[h]!;
-      this.counters[i]!.matched++;
-      this.profiles[i]!.extract(data, sender, emit, this.counters[i]!);
-    }
-    return hits.length > 0;
-  }
-
-  private scan(data: Buffer, sender: string, emit: (event: IdentityEvent) => void): boolean {
     let matched = false;
     for (let i = 0; i < this.profiles.length; i++) {
       const p = this.profiles[i]!;
@@ -106,9 +83,92 @@ class Matcher implements ProfileMatcher {
         continue;
       }
       matched = true;
-      this.counters[i]!.matched++;
-      p.extract(data, sender, emit, this.counters[i]!);
+      extract(p, this.counters[i]!, data, sender.name, emit);
     }
-    return matched;
+    if (!matched) this.stats.unmatched++;
+  }
+}
+
+/** `set`: one literal scan for the profiles with a literal, one RE2.Set for the rest. */
+class SetMatcher implements ProfileMatcher {
+  private readonly scanner: LiteralScanner | null;
+  /** Per profile: index of its literal in the scanner, or -1 (decided by the RE2.Set). */
+  private readonly literalOf: Int32Array;
+  /** Scratch: which literals the scan found (cleared after each message). */
+  private readonly found: Uint8Array;
+  /** Profiles without a usable literal, and one RE2.Set of their event parts (null: none, or RE2 refused it). */
+  private readonly rest: readonly number[];
+  private readonly restSet: InstanceType<typeof RE2.Set> | null;
+  /** Scratch: which profiles the RE2.Set matched (cleared after each message). */
+  private readonly restHit: Uint8Array;
+
+  constructor(
+    private readonly profiles: readonly CompiledProfile[],
+    private readonly counters: readonly ProfileCounters[],
+    private readonly stats: IdentifyStats,
+  ) {
+    const literals: Buffer[] = [];
+    const rest: number[] = [];
+    this.literalOf = new Int32Array(profiles.length);
+    profiles.forEach((p, i) => {
+      if (p.literal === null || !LiteralScanner.usable(p.literal)) {
+        this.literalOf[i] = -1;
+        rest.push(i);
+        return;
+      }
+      let index = literals.findIndex((l) => l.equals(p.literal!));
+      if (index === -1) index = literals.push(p.literal) - 1;
+      this.literalOf[i] = index;
+    });
+    this.scanner = literals.length > 0 ? new LiteralScanner(literals) : null;
+    this.found = new Uint8Array(literals.length);
+    this.rest = rest;
+    this.restSet = rest.length > 0 ? eventSet(rest.map((i) => profiles[i]!)) : null;
+    this.restHit = new Uint8Array(profiles.length);
+  }
+
+  match(raw: Buffer, sender: Sender, emit: (event: IdentityEvent) => void): void {
+    this.stats.messages++;
+    const data = undoRelay(raw);
+    const { profiles, literalOf, found, restHit } = this;
+    const literalHits = this.scanner === null ? 0 : this.scanner.scan(data, found);
+    const restDecided = this.rest.length > 0 && this.markRest(data);
+    let matched = false;
+    for (let i = 0; i < profiles.length; i++) {
+      const p = profiles[i]!;
+      const literal = literalOf[i]!;
+      if (literal !== -1) {
+        if (found[literal] === 0 || (!p.literalIsExact && !p.eventMatches(data))) continue;
+      } else if (restDecided ? restHit[i] === 0 : !p.eventMatches(data)) {
+        continue;
+      }
+      matched = true;
+      extract(p, this.counters[i]!, data, sender.name, emit);
+    }
+    if (literalHits > 0) found.fill(0);
+    if (restDecided) restHit.fill(0);
+    if (!matched) this.stats.unmatched++;
+  }
+
+  /** Marks the literal-less profiles the RE2.Set matches; false when it cannot say (each profile's regex decides). */
+  private markRest(data: Buffer): boolean {
+    if (this.restSet === null) return false;
+    let hits: number[];
+    try {
+      hits = this.restSet.match(data);
+    } catch {
+      return false; // RE2's DFA gave up (memory budget)
+    }
+    for (let h = 0; h < hits.length; h++) this.restHit[this.rest[hits[h]!]!] = 1;
+    return true;
+  }
+}
+
+/** One RE2.Set of the profiles' event parts; null (each regex decides) should RE2 refuse to build it, e.g. over its memory budget. */
+function eventSet(profiles: readonly CompiledProfile[]): InstanceType<typeof RE2.Set> | null {
+  try {
+    return new RE2.Set(profiles.map((p) => p.eventSource));
+  } catch {
+    return null;
   }
 }

@@ -16,6 +16,12 @@
  * An entry whose time is up but which the sweep has not reached yet is invisible to reads
  * and is reported as `expired` by whichever comes first: the sweep, a login or logout for
  * its IP, an admin delete, or capacity eviction.
+ *
+ * A heartbeat repeated within REFRESH_RESOLUTION_MS of the last refresh, with the same
+ * sender and profile, is still a `refreshed` change but moves nothing: the mapping object,
+ * its times and its place in refresh order stay (so lastSeen and expiresAt advance at most
+ * once a second). Busy senders repeat themselves many times a second; this keeps that from
+ * costing a new object, a recency move and an old-generation promotion each time.
  */
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -50,6 +56,9 @@ export interface RestoreResult {
 
 /** Expiries handled per sweep turn before yielding the event loop (mass expiry after an outage). */
 const SWEEP_BATCH = 10_000;
+
+/** Refreshes closer together than this (same sender and profile) leave the mapping as it is. */
+export const REFRESH_RESOLUTION_MS = 1000;
 
 export class MemoryMappingTable implements MappingTable {
   readonly stats: MappingTableStats = newTableStats();
@@ -183,6 +192,9 @@ export class MemoryMappingTable implements MappingTable {
 
   #refresh(current: Mapping, event: IdentityEvent, now: number): MappingChange {
     const newinfo = current.sender !== event.sender || current.profile !== event.profile;
+    if (!newinfo && now - current.lastSeen < REFRESH_RESOLUTION_MS) {
+      return this.#emit({ kind: 'refreshed', mapping: current, newinfo: false });
+    }
     const mapping: Mapping = {
       id: current.id,
       ip: current.ip,

@@ -25,6 +25,8 @@ export interface MetricSources {
   readonly table: () => { readonly size: number; readonly stats: MappingTableStats };
   readonly snapshot: () => SnapshotStats | undefined;
   readonly accounting: () => readonly GroupAccountingStats[];
+  /** UDP worker processes, when `syslog.udp.workers` > 0. */
+  readonly udpWorkers?: () => { readonly size: number; readonly overflow: number } | undefined;
 }
 
 export interface Metrics {
@@ -73,6 +75,11 @@ export function createMetrics(from: MetricSources): Metrics {
   readMetric('counter', registry, 'uid_udp_kernel_drops_total', 'UDP datagrams the kernel dropped for want of receive buffer (RcvbufErrors, all sockets of the host)',
     [], (add) => add({}, from.kernelDrops()));
 
+  readMetric('gauge', registry, 'uid_udp_workers', 'UDP worker processes running (syslog.udp.workers)', [], (set) => {
+    const workers = from.udpWorkers?.();
+    if (workers) set({}, workers.size);
+  });
+
   readMetric('counter', registry, 'uid_identity_events_total', 'Identity events yielded by parse profiles', ['profile', 'event'], (add) => {
     const totals = new Map<string, { event: string; value: number }>();
     for (const stats of from.identify()) {
@@ -97,6 +104,8 @@ export function createMetrics(from: MetricSources): Metrics {
         bump('address_capped', c.addressCapped);
       }
     }
+    const workers = from.udpWorkers?.();
+    if (workers) bump('worker_overflow', workers.overflow);
     for (const stats of from.normalise()) {
       bump('ignored_user', stats.ignoredUser);
       bump('not_included', stats.notIncluded);

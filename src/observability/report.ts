@@ -8,6 +8,7 @@ import type { AccountingEvent } from '../accounting/accounting-events.js';
 import type { ServerGroupEvent } from '../accounting/server-group.js';
 import type { MappingTableEvent, SnapshotEvent } from '../mappings/events.js';
 import type { SyslogEvent } from '../syslog/events.js';
+import type { UdpWorkersEvent } from '../udp-workers/events.js';
 import type { Logger } from './logger.js';
 
 export interface Reporter {
@@ -16,6 +17,7 @@ export interface Reporter {
   snapshot(event: SnapshotEvent): void;
   accounting(event: AccountingEvent): void;
   serverGroup(event: ServerGroupEvent): void;
+  udpWorkers(event: UdpWorkersEvent): void;
 }
 
 /** An Error as log fields: its message and code, never a stack of secrets (there are none) at info. */
@@ -136,6 +138,21 @@ export function createReporter(log: Logger): Reporter {
         case 'recovered':
           log.info({ event: event.type, group: event.group, server: event.server, downForMs: event.downForMs },
             `accounting group ${event.group} recovered on ${event.server}`);
+          return;
+      }
+    },
+
+    udpWorkers(event) {
+      switch (event.type) {
+        case 'udp-worker-exited':
+          log.error({ event: event.type, worker: event.worker, code: event.code, signal: event.signal, restartInMs: event.restartInMs },
+            `UDP worker ${event.worker} exited (${event.signal ?? `code ${event.code}`}); a new one starts in ${event.restartInMs} ms`);
+          return;
+        case 'udp-workers-reloaded':
+          log.info({ event: event.type, workers: event.workers }, `the ${event.workers} UDP workers took the new configuration`);
+          return;
+        case 'udp-worker-killed':
+          log.warn({ event: event.type, worker: event.worker }, `UDP worker ${event.worker} did not stop in time and was killed`);
           return;
       }
     },

@@ -80,7 +80,7 @@ accounting:
 
   it('reports a misspelt key at its line and column with the keys allowed there', async () => {
     expect(await issuesOf('syslog:\n  udp:\n    prot: 514\n')).toEqual([
-      '3:5 unknown key "prot" in syslog.udp (expected one of: enabled, host, port, receiveBufferBytes)',
+      '3:5 unknown key "prot" in syslog.udp (expected one of: enabled, host, port, receiveBufferBytes, workers)',
     ]);
   });
 
