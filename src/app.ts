@@ -4,7 +4,7 @@
  * Start order makes state ready before traffic arrives (snapshot restored, spools open,
  * API up, then listeners); stop runs in reverse so nothing in flight is lost.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Accountant } from './accounting/accountant.js';
 import { ServerGroup } from './accounting/server-group.js';
@@ -27,6 +27,7 @@ import { udpKernelDropCounter } from './syslog/kernel-drops.js';
 import type { MessageHandler, Sender } from './syslog/message.js';
 import { SenderTable } from './syslog/senders.js';
 import { SyslogSources } from './syslog/sources.js';
+import { lockState, type StateLock } from './state-lock.js';
 import { UdpWorkers } from './udp-workers/pool.js';
 import type { WorkerSetup } from './udp-workers/protocol.js';
 
@@ -60,6 +61,9 @@ export class App {
   #loaded: LoadedConfig;
   #pipeline: Pipeline;
   #http: FastifyInstance | undefined;
+  #locks: StateLock[] = [];
+  /** Whether the snapshot was read into the table (only then may stop write it). */
+  #restored = false;
   /** Counters of profile sets and normalisers replaced by reloads, so metrics never go back. */
   readonly #retiredIdentify: IdentifyStats = createStats([]);
   readonly #retiredNormalise: NormaliseStats = { passed: 0, ignoredUser: 0, notIncluded: 0, excluded: 0 };
@@ -149,8 +153,10 @@ export class App {
         this.log.info({ dir: dirname(config.syslog.tls.cert) }, 'made test certificates for the embedded default config (see certs/README.md for real ones)');
       }
     }
+    await this.#lockState();
     if (this.#snapshot) {
       const restored = await this.#snapshot.restore();
+      this.#restored = true;
       this.#accountant?.restore(restored);
     }
     await this.#accountant?.start();
@@ -203,14 +209,30 @@ export class App {
   }
 
   /** Stops accepting, finishes what is in flight, writes the snapshot, flushes accounting. */
+  /** One listener per snapshot and spool folder (src/state-lock.ts), taken before either is read. */
+  async #lockState(): Promise<void> {
+    const { mappings, accounting } = this.config;
+    const wanted: [string, string][] = [];
+    if (this.#snapshot) wanted.push([`${mappings.snapshot.path}.lock`, 'the snapshot folder']);
+    if (this.#accountant) wanted.push([join(accounting.spool, '.lock'), 'the accounting spool']);
+    for (const [path, what] of wanted) {
+      const lock = await lockState(path, what);
+      this.#locks.push(lock);
+      if (lock.tookOver) this.log.warn({ path }, 'took over a lock left by a listener that is no longer running');
+    }
+  }
+
   async stop(): Promise<void> {
     await Promise.all([this.#sources.stop(), this.#udpWorkers?.stop()]);
     for (const l of this.#listeners) l.state = 'stopped';
-    await this.#snapshot?.stop();
+    // A start that failed before restoring must not overwrite the snapshot it never read.
+    if (this.#restored) await this.#snapshot?.stop();
     await this.#accountant?.stop();
     for (const group of this.#groups) group.close();
     await this.#http?.close();
     this.table.close();
+    await Promise.all(this.#locks.map((lock) => lock.release()));
+    this.#locks = [];
     this.log.info({ mappings: this.table.size }, 'uid-listener stopped');
   }
 

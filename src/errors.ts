@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   // listeners
   UID_ERR_LISTEN: { summary: 'a port cannot be bound' },
   UID_ERR_TLS_MATERIAL: { summary: 'a certificate, key or CA cannot be loaded' },
+  UID_ERR_STATE_LOCKED: { summary: 'another running listener uses the same snapshot or spool folder' },
   UID_ERR_HTTP_INSECURE: { summary: 'the HTTP API would listen off loopback without tokens' },
   // HTTP API
   UID_ERR_HTTP_BAD_REQUEST: { summary: 'the request is malformed', status: 400 },
