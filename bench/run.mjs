@@ -14,7 +14,8 @@
  *
  * --workers lists the `syslog.udp.workers` settings to race (each one a listener of its
  * own in the udp and http parts; the others use the first). --baseline DIR adds, in the udp
- * part, the listener built in another checkout (DIR/dist/main.js): before against after.
+ * and accounting parts, the listener built in another checkout (DIR/dist/main.js): before
+ * against after.
  *
  * Results go to bench/out/results-<time>.json (and latest.json) and, unless --smoke or
  * --no-write, into BENCHMARKS.md between each part's markers. Run it on a quiet machine:

@@ -3,7 +3,7 @@
  * datagram each, cycling) to HOST:PORT at RATE datagrams/s (0 = as fast as it can) for
  * SECONDS, in batches of 64 with sendmmsg(2) so one core can offer well over 300k/s.
  * SIGTERM or SIGINT ends it early. Prints one JSON line: {"sent":N,"seconds":S,"rate":R}.
- * Build: cc -O2 -o udp-sender udp-sender.c   (bench/run.mjs does this)
+ * Build: cc -O2 -o udp-sender udp-sender.c   (bench/lib/compile.mjs does this)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

@@ -208,7 +208,6 @@ export class App {
     };
   }
 
-  /** Stops accepting, finishes what is in flight, writes the snapshot, flushes accounting. */
   /** One listener per snapshot and spool folder (src/state-lock.ts), taken before either is read. */
   async #lockState(): Promise<void> {
     const { mappings, accounting } = this.config;
@@ -219,9 +218,11 @@ export class App {
       const lock = await lockState(path, what);
       this.#locks.push(lock);
       if (lock.tookOver) this.log.warn({ path }, 'took over a lock left by a listener that is no longer running');
+      if (lock.unwritable) this.log.error({ path, err: lock.unwritable }, `cannot lock ${what} (${lock.unwritable.message}): starting unlocked; fix the folder`);
     }
   }
 
+  /** Stops accepting, finishes what is in flight, writes the snapshot, flushes accounting. */
   async stop(): Promise<void> {
     await Promise.all([this.#sources.stop(), this.#udpWorkers?.stop()]);
     for (const l of this.#listeners) l.state = 'stopped';

@@ -3,6 +3,10 @@
  * same snapshot and send each other's spooled records; so before either is touched, each
  * state path gets a lock file holding the owner's pid, created exclusively. A lock whose
  * pid is no longer a running process (a crash, a power cut) is stale and taken over.
+ *
+ * A folder that cannot be written at all (a file in its place, a full disk, no permission)
+ * is not locked: the listener starts anyway, because ingestion must go on when the disk
+ * fails (issue 7), and no other listener can use that folder either. The caller logs it.
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -10,6 +14,8 @@ import { UidError } from './errors.js';
 
 export interface StateLock {
   readonly path: string;
+  /** Why the lock could not be taken when the folder cannot be written; then nothing is held. */
+  readonly unwritable?: Error;
   /** Whether a stale lock (its process gone) was taken over. */
   readonly tookOver: boolean;
   release(): Promise<void>;
@@ -17,16 +23,19 @@ export interface StateLock {
 
 /** Takes the lock file at `path`; throws UID_ERR_STATE_LOCKED when a live process holds it. */
 export async function lockState(path: string, what: string): Promise<StateLock> {
-  await mkdir(dirname(path), { recursive: true });
+  const unwritable = (error: unknown): StateLock => ({ path, tookOver, unwritable: error as Error, release: async () => undefined });
   let tookOver = false;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (error) {
+    return unwritable(error);
+  }
   for (;;) {
     try {
-      const file = await open(path, 'wx', 0o644);
-      await file.writeFile(`${process.pid}\n`);
-      await file.close();
+      await writeLockFile(path);
       return { path, tookOver, release: () => rm(path, { force: true }) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return unwritable(error);
     }
     const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
     if (Number.isInteger(owner) && owner !== process.pid && isRunning(owner)) {
@@ -40,6 +49,19 @@ export async function lockState(path: string, what: string): Promise<StateLock> 
       await rm(path, { force: true });
     }
     tookOver = true;
+  }
+}
+
+/** Creates the lock file exclusively with this pid; a file cut short by a write error is removed. */
+async function writeLockFile(path: string): Promise<void> {
+  const file = await open(path, 'wx', 0o644);
+  try {
+    await file.writeFile(`${process.pid}\n`);
+  } catch (error) {
+    await rm(path, { force: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await file.close();
   }
 }
 

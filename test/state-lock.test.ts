@@ -50,4 +50,12 @@ describe('lockState', () => {
     await writeFile(path, '');
     expect((await lockState(path, 'the accounting spool')).tookOver).toBe(true);
   });
+
+  it('holds nothing and says why when the folder cannot be written (a file in its place)', async () => {
+    await writeFile(join(dir, 'blocked'), 'not a folder');
+    const lock = await lockState(join(dir, 'blocked', '.lock'), 'the accounting spool');
+    expect((lock.unwritable as NodeJS.ErrnoException | undefined)?.code).toMatch(/^(EEXIST|ENOTDIR)$/);
+    await lock.release();
+    expect(await readFile(join(dir, 'blocked'), 'utf8')).toBe('not a folder');
+  });
 });

@@ -8,10 +8,11 @@
  * schema-serialised route, and the listener with a bearer token configured.
  */
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addressPath } from '../lib/addresses.mjs';
+import { buildHttpLoad, httpLoad } from '../lib/http-load.mjs';
 import { kilo, median, ms, percent, ratio, spread, table } from '../lib/figures.mjs';
 import { startListener } from '../lib/listener.mjs';
 import { load, which } from '../lib/machine.mjs';
@@ -23,7 +24,6 @@ import { buildSender } from '../lib/udp-sender.mjs';
 const BARE = fileURLToPath(new URL('../lib/bare-http.mjs', import.meta.url));
 const FASTIFY = fileURLToPath(new URL('../lib/fastify-http.mjs', import.meta.url));
 const TOKEN = 'bench-token-0123456789abcdef';
-const LOAD = fileURLToPath(new URL('../lib/http-load.mjs', import.meta.url));
 const WRK_SCRIPT = fileURLToPath(new URL('../lib/wrk-mappings.lua', import.meta.url));
 const FIXED_RATE = 10_000;
 const INGEST_RATE = 50_000;
@@ -44,7 +44,10 @@ export default {
     const listen = async (name, options) => {
       const dir = join(ctx.tmp, name.replace(/\W+/g, '-'));
       mkdirSync(dir);
-      const listener = await startListener(dir, { snapshot, maxEntries: entries + 100_000, ...options });
+      // Its own copy: one listener per snapshot folder (src/state-lock.ts).
+      const own = join(dir, 'mappings.json');
+      copyFileSync(snapshot, own);
+      const listener = await startListener(dir, { snapshot: own, maxEntries: entries + 100_000, ...options });
       children.push(listener);
       const restored = await listener.counter('uid_mappings');
       if (restored !== entries) throw new Error(`${name} restored ${restored} mappings, not ${entries}`);
@@ -73,17 +76,17 @@ export default {
       ];
       const wrk = which('wrk');
       const auth = (server) => (server.token ? ['-H', `authorization: Bearer ${server.token}`] : []);
-      const max = (server) => (wrk
-        ? run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', ...auth(server), '-s', WRK_SCRIPT, `http://127.0.0.1:${server.port}`],
-          { spawn: { env: { ...process.env, BENCH_ADDRESSES: String(entries) } } })
-        : run(process.execPath, [LOAD, String(server.port), '0', String(seconds), String(CONNECTIONS), String(entries), server.token ?? '']));
-      const fixed = (server) => run(process.execPath, [LOAD, String(server.port), String(fixedRate), String(seconds), '16', String(entries), server.token ?? '']);
-      const parse = (out) => JSON.parse(out.trim().split('\n').pop());
+      const loader = await buildHttpLoad(ctx.outDir);
+      const load16 = (server, rate) => httpLoad(loader, { port: server.port, rate, seconds, connections: 16, addresses: entries, token: server.token });
+      const max = async (server) => (wrk
+        ? JSON.parse((await run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', ...auth(server), '-s', WRK_SCRIPT, `http://127.0.0.1:${server.port}`],
+          { spawn: { env: { ...process.env, BENCH_ADDRESSES: String(entries) } } })).trim().split('\n').pop())
+        : load16(server, 0));
       const samples = [];
       const measure = async (server, repeat, ingest) => {
         const machineLoad = load();
-        const m = parse(await max(server));
-        const f = parse(await fixed(server));
+        const m = await max(server);
+        const f = await load16(server, fixedRate);
         if (m.errors + m.non2xx + f.errors + f.non2xx > 0) throw new Error(`${server.name}: errors or non-2xx answers: ${JSON.stringify({ m, f })}`);
         const sample = { repeat, ingest, server: server.name, role: server.role, rps: m.requests / m.seconds, p50: m.p50 / 1000, p99: m.p99 / 1000,
           fixedRps: f.requests / f.seconds, fixedP50: f.p50 / 1000, fixedP99: f.p99 / 1000, load: machineLoad };
@@ -145,8 +148,8 @@ function summarise(ctx, samples, { entries, bytes, wrk, fixedRate, seconds }) {
   const columns = ['server', 'req/s (max)', 'vs bare (quiet)', 'p50', 'p99', `at ${kilo(fixedRate)} req/s: p50`, 'p99', 'load'];
   const notes = [
     `${entries.toLocaleString('en')} mappings restored from a snapshot; random addresses; answer ${bytes} bytes, the bare server's the same bytes. ` +
-      `Max rate: ${wrk ? `wrk -t1 with ${CONNECTIONS} connections, ${Math.max(1, Math.round(seconds))} s` : `the Node client (wrk not installed) closed-loop over ${CONNECTIONS} connections, ${seconds} s`}; ` +
-      `fixed rate: bench/lib/http-load.mjs, ${seconds} s open loop over 16 connections, latency from when each request was due. ${ctx.repeat} repetition(s): median (min–max).`,
+      `Max rate: ${wrk ? `wrk -t1 with ${CONNECTIONS} connections, ${Math.max(1, Math.round(seconds))} s` : `bench/http-load.c (wrk not installed) closed-loop over 16 connections, ${seconds} s`}; ` +
+      `fixed rate: bench/http-load.c, ${seconds} s open loop over 16 connections, latency from when each request was due. ${ctx.repeat} repetition(s): median (min–max).`,
     `During ingest the C sender offers ${kilo(INGEST_RATE)} ESM heartbeats/s to one listener's UDP port while that listener and the bare server are measured in turn; ` +
       `share of what was offered that the listener accepted: ${ingested.join(', ')}.`,
   ];

@@ -8,6 +8,9 @@
  * - Window: up to `window` records of different keys are in flight at once (the transport
  *   multiplexes them on a single-connect connection); `lookahead` bounds what is held in
  *   memory, the rest waits on disk.
+ * - Release: when a batch becomes durable the spool calls `onDurable`, and the records
+ *   still in its memory cache are taken at once, in that same turn (`readCached`); only
+ *   records the cache no longer holds wait for a disk read on the spool's I/O chain.
  * - Retry: a record rejected with a retriable error (retry.ts decides, STYLE §6) stays and
  *   is tried again after its own backoff (`retryBaseMs` doubling to `retryMaxMs`). While
  *   sends fail, one record is tried at a time, no sooner than half the last backoff after
@@ -21,15 +24,15 @@ import type { AccountingEvent } from './accounting-events.js';
 import { MinHeap } from './min-heap.js';
 import type { AccountingRecord, RecordSender } from './record.js';
 import { isRetriable } from './retry.js';
-import type { Spool } from './spool.js';
+import type { Spool, SpoolBatch } from './spool.js';
 
 export interface DispatcherOptions {
   readonly group: string;
   readonly spool: Spool;
   readonly sender: RecordSender;
-  /** Records in flight at once; default 64, the transport's single-connect window. */
+  /** Records in flight at once; default the sender's `sendWindow`, else 64. */
   readonly window?: number;
-  /** Records read ahead from the spool; default 1024. */
+  /** Records read ahead from the spool; default twice the window, at least 1024. */
   readonly lookahead?: number;
   /** Backoff of a failed record: base, doubling per attempt up to max. Defaults 500 ms, 30 s. */
   readonly retryBaseMs?: number;
@@ -90,8 +93,8 @@ export class Dispatcher {
     this.#group = options.group;
     this.#spool = options.spool;
     this.#sender = options.sender;
-    this.#window = Math.max(1, options.window ?? 64);
-    this.#lookahead = Math.max(this.#window, options.lookahead ?? 1024);
+    this.#window = Math.max(1, options.window ?? options.sender.sendWindow ?? 64);
+    this.#lookahead = Math.max(this.#window, options.lookahead ?? Math.max(1024, 2 * this.#window));
     this.#retryBaseMs = options.retryBaseMs ?? 500;
     this.#retryMaxMs = Math.max(this.#retryBaseMs, options.retryMaxMs ?? 30_000);
     this.#onEvent = options.onEvent;
@@ -131,6 +134,7 @@ export class Dispatcher {
     if (!this.#running) return;
     const now = Date.now();
     while (this.#waiting.size > 0 && this.#waiting.peek()!.retryAt <= now) this.#ready.push(this.#waiting.pop()!);
+    this.#fill();
     const failing = this.#consecutiveFailures > 0;
     const limit = failing ? 1 : this.#window;
     while (this.#inFlight < limit && this.#ready.size > 0 && !(failing && now < this.#gateAt)) {
@@ -138,7 +142,6 @@ export class Dispatcher {
       if (this.#spool.isLive(entry.seq)) this.#send(entry);
       else this.#done(entry); // dropped by the spool's cap policy meanwhile
     }
-    this.#fill();
     this.#arm(now);
   }
 
@@ -212,16 +215,25 @@ export class Dispatcher {
     return Math.min(this.#retryMaxMs, this.#retryBaseMs * 2 ** Math.min(attempts - 1, 30));
   }
 
-  /** Reads more from the spool when there is room and something new to read. */
+  /**
+   * Takes more from the spool when there is room and something new to read: what its
+   * cache holds at once, else through a disk read (then runs again).
+   */
   #fill(): void {
     if (this.#reading || this.#held >= this.#lookahead || this.#spool.lastSeq < this.#nextSeq) return;
+    if (this.#take(this.#spool.readCached(this.#nextSeq, this.#lookahead - this.#held)) > 0) return;
     this.#reading = true;
     void this.#spool.read(this.#nextSeq, this.#lookahead - this.#held).then((batch) => {
       this.#reading = false;
-      this.#nextSeq = Math.max(this.#nextSeq, batch.nextSeq);
-      for (const { seq, record } of batch.records) this.#hold(seq, record);
-      if (batch.records.length > 0) this.#run();
+      if (this.#take(batch) > 0) this.#run();
     });
+  }
+
+  /** Holds the records of a batch read from the spool; returns how many. */
+  #take(batch: SpoolBatch): number {
+    this.#nextSeq = Math.max(this.#nextSeq, batch.nextSeq);
+    for (const { seq, record } of batch.records) this.#hold(seq, record);
+    return batch.records.length;
   }
 
   #hold(seq: number, record: AccountingRecord): void {

@@ -26,4 +26,6 @@ export interface AccountingRecord {
 /** What the records side asks of a server group: resolves on SUCCESS, rejects otherwise. */
 export interface RecordSender {
   send(record: AccountingRecord): Promise<void>;
+  /** Records it can usefully have in flight at once: the dispatcher's window unless told otherwise. */
+  readonly sendWindow?: number;
 }

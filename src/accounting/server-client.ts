@@ -2,8 +2,8 @@
  * The client for one TACACS+ server: turns `send(record)` into sessions on connections.
  *
  * With `singleConnection` it opens one connection and offers single-connection mode
- * (RFC 8907 §4.3); records queue while that is negotiated, then share the connection up
- * to `maxInFlight` at a time. If the server does not echo the flag, or single-connection
+ * (RFC 8907 §4.3); records queue while that is negotiated, then share the connection, as
+ * many at a time as its window allows (session-window.ts: up to `maxInFlight`). If the server does not echo the flag, or single-connection
  * is off, each record gets its own connection (connect, send, reply, close), at most
  * `maxConnections` at once. A failed connect fails every record waiting for a connection
  * at once, so a dead server costs one connect timeout, not one per record.
@@ -15,7 +15,7 @@ import type { AccountingRecord } from './record.js';
 import type { ServerEndpoint } from './transport-config.js';
 
 export interface ServerClientLimits {
-  /** Sessions in flight at once on a single-connection connection. */
+  /** Most sessions in flight at once on a single-connection connection (the adaptive window's bound). */
   readonly maxInFlight: number;
   /** Connections at once when every session needs its own. */
   readonly maxConnections: number;
@@ -23,7 +23,7 @@ export interface ServerClientLimits {
   readonly idleTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: ServerClientLimits = { maxInFlight: 64, maxConnections: 8, idleTimeoutMs: 60_000 };
+export const DEFAULT_LIMITS: ServerClientLimits = { maxInFlight: 1024, maxConnections: 8, idleTimeoutMs: 60_000 };
 
 class PendingRecord implements Job {
   retried = false;
@@ -101,7 +101,7 @@ export class ServerClient {
       }
       const shared = this.shared;
       if (shared !== null && !shared.isClosed) {
-        if (!shared.canSend(this.limits.maxInFlight)) return;
+        if (!shared.canSend()) return;
         shared.send(this.queue.shift()!);
         continue;
       }
@@ -133,6 +133,7 @@ export class ServerClient {
           key: this.endpoint.key,
           timeoutMs: this.endpoint.timeoutMs,
           offerSingleConnect,
+          maxInFlight: this.limits.maxInFlight,
           idleTimeoutMs: this.limits.idleTimeoutMs,
           onSessionDone: this.onSessionDone,
           onClosed: this.onClosed,

@@ -74,6 +74,8 @@ interface Server {
 
 export class ServerGroup implements RecordSender {
   readonly name: string;
+  /** The most records one of its servers takes in flight at once (RecordSender). */
+  readonly sendWindow: number;
   readonly stats: ServerGroupStats = { requests: 0, sent: 0, failed: 0, attempts: 0, attemptFailures: 0, failovers: 0, outages: 0 };
   private readonly servers: readonly Server[];
   private readonly retryIntervalMs: number;
@@ -97,6 +99,7 @@ export class ServerGroup implements RecordSender {
     this.name = options.name;
     this.retryIntervalMs = options.retryIntervalSeconds * 1000;
     this.now = options.now ?? Date.now;
+    this.sendWindow = (options.limits ?? DEFAULT_LIMITS).maxInFlight;
     this.servers = options.servers.map((config) => {
       const endpoint = endpointFromConfig(config);
       const { transport } = endpoint;

@@ -145,25 +145,45 @@ export class SegmentStore {
   async read(fromSeq: number, max: number): Promise<SpoolBatch> {
     const records: SpooledRecord[] = [];
     let nextSeq = fromSeq;
-    for (const segment of this.#segments.filter((s) => s.lastSeq >= fromSeq)) {
-      let pos = segment.lowerBound(fromSeq);
-      while (pos < segment.count && records.length < max) {
+    for (;;) {
+      nextSeq = this.#takeCached(nextSeq, max, records);
+      // Unless it filled `out` or went past the end, #takeCached stopped at a live record that only the disk holds.
+      const segment = records.length < max ? this.#segmentOf(nextSeq) : undefined;
+      const pos = segment ? segment.find(nextSeq) : -1;
+      if (pos === -1) return { records, nextSeq };
+      const end = await this.#readFromDisk(segment!, pos, max - records.length, records);
+      nextSeq = segment!.seqAt(end - 1) + 1;
+    }
+  }
+
+  /** The part of `read` that needs no disk: cached records up to the first that is not cached. */
+  readCached(fromSeq: number, max: number): SpoolBatch {
+    const records: SpooledRecord[] = [];
+    return { records, nextSeq: this.#takeCached(fromSeq, max, records) };
+  }
+
+  /**
+   * Moves live cached records with seq >= fromSeq into `out` until it holds `max`; returns
+   * where to go on: past the last record looked at, or the seq of a live record that is not
+   * cached.
+   */
+  #takeCached(fromSeq: number, max: number, out: SpooledRecord[]): number {
+    let nextSeq = fromSeq;
+    for (const segment of this.#segments) {
+      if (segment.lastSeq < nextSeq) continue;
+      for (let pos = segment.lowerBound(nextSeq); pos < segment.count && out.length < max; pos++) {
         const seq = segment.seqAt(pos);
-        const cached = segment.isGone(pos) ? undefined : this.#cache.get(seq);
-        if (cached) {
+        if (!segment.isGone(pos)) {
+          const record = this.#cache.get(seq);
+          if (record === undefined) return seq;
           this.#cache.delete(seq);
-          records.push({ seq, record: cached });
-        } else if (!segment.isGone(pos)) {
-          pos = await this.#readFromDisk(segment, pos, max - records.length, records);
-          nextSeq = segment.seqAt(pos - 1) + 1;
-          continue;
+          out.push({ seq, record });
         }
         nextSeq = seq + 1;
-        pos++;
       }
-      if (records.length >= max) break;
+      if (out.length >= max) break;
     }
-    return { records, nextSeq };
+    return nextSeq;
   }
 
   isLive(seq: number): boolean {

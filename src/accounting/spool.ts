@@ -159,7 +159,16 @@ export class Spool {
     }
   }
 
-  /** Up to `max` live written records with seq >= fromSeq, in order. */
+  /**
+   * What `read` would return from the memory cache alone, at once: the live written records
+   * from `fromSeq` on, up to `max` or to the first one only the disk still holds. Safe
+   * outside the I/O chain: it touches no file, and the index changes only between awaits.
+   */
+  readCached(fromSeq: number, max: number): SpoolBatch {
+    return this.#scanned && !this.#closed ? this.#store.readCached(fromSeq, max) : { records: [], nextSeq: fromSeq };
+  }
+
+  /** Up to `max` live written records with seq >= fromSeq, in order (from the cache, else the disk). */
   read(fromSeq: number, max: number): Promise<SpoolBatch> {
     return this.#serial(() =>
       this.#store.read(fromSeq, max).catch((error: unknown) => {

@@ -53,6 +53,21 @@ describe('spool: append, read, ack', () => {
     expect(all[7]!.record).toEqual(rec('watchdog', 'k8', 8));
   });
 
+  it('readCached hands out durable cached records at once and stops at the first one only the disk holds', async () => {
+    const dir = await tempDir();
+    const spool = await openSpool({ dir, cacheRecords: 4 });
+    for (let i = 0; i < 6; i++) spool.append(rec('start', `k${i}`, i));
+    expect(spool.readCached(1, 10).records).toEqual([]); // not durable yet
+    await spool.flush();
+    // The cache holds the first 4 written (seq 1-4); 5 and 6 are on disk only.
+    const cached = spool.readCached(2, 10);
+    expect(cached.records.map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect(cached.nextSeq).toBe(5);
+    expect(spool.readCached(5, 10)).toEqual({ records: [], nextSeq: 5 });
+    // read() goes on from there through the disk, in order.
+    expect((await spool.read(cached.nextSeq, 10)).records.map((r) => r.record.args[1])).toEqual(['n=4', 'n=5']);
+  });
+
   it('a record damaged on disk after it was written is skipped when read back, and reported', async () => {
     const dir = await tempDir();
     const ev = events();

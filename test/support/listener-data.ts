@@ -98,6 +98,19 @@ export function collapsed(flags: readonly number[]): number[] {
   return flags.filter((f, i) => i === 0 || f !== flags[i - 1]);
 }
 
+/**
+ * Across a restart the order holds per replay, not overall: records sent before the kill
+ * whose SUCCESS had not reached the ack ledger go again from the oldest, so a session may
+ * arrive as START STOP START STOP. Each replay must still keep order (every STOP right
+ * after a START, repeats collapsed). Returns the session's distinct records in the order
+ * they first arrived when that holds, else the raw flags (so the assertion shows them).
+ */
+export function replayedInOrder(flags: readonly number[]): number[] {
+  const runs = collapsed(flags);
+  const ordered = runs.every((f, i) => f !== FLAGS.stop || runs[i - 1] === FLAGS.start);
+  return ordered ? [...new Set(runs)] : [...flags];
+}
+
 export interface Arrival { readonly server: number; readonly request: RecordedRequest }
 
 /**
