@@ -99,7 +99,9 @@ export default {
       notes: [
         'The listener\'s rate is the steady middle of the run (from 10% to 90% of the records arriving at the server), as the server counts them: ' +
           `mappings come from ESM heartbeats for ${records.toLocaleString('en')} distinct addresses sent over UDP at the offered rate, each a new mapping and one START, ` +
-          'through the durable spool (fsync batches) and the dispatcher. At ${kilo(OFFERED[0])}/s offered the rate cannot exceed that; at ${kilo(OFFERED[1])}/s the spool fills and the figure is how fast it drains. ' +
+          'through the durable spool (fsync batches) and the dispatcher. ' +
+          `At ${kilo(OFFERED[0])}/s offered the records come no faster than that on average, so a figure at or above it means the listener kept up (above: it caught up a backlog inside the window measured); ` +
+          `at ${kilo(OFFERED[1])}/s the spool fills and the figure is how fast the listener drains it. ` +
           'The raw sender encodes every request first (the listener\'s own codec) and writes them in one go. ' +
           'CPU/record: the listener process\'s CPU time (UDP ingest included) per record; busy: CPU time of the listener and of the server over the wall time from the first datagram to the last record counted. ' +
           `${ctx.repeat} repetition(s), a fresh server and listener each: median (min–max). Server: test/support/tacacs-server.ts (RFC 8907, checks every packet) in its own process.`,
