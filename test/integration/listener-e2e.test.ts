@@ -1,10 +1,11 @@
 /**
  * The "Done when" of issues 3 and 4 against the real `uid-listener start` process: the
  * KB's ESM LEEF message over UDP and TLS, util-linux logger over UDP and TCP, mappings
- * kept across a graceful restart, SIGTERM exiting 0, and a port in use failing with one
- * clear line.
+ * kept across a graceful restart, SIGTERM exiting 0, and a port in use or a port it may
+ * not bind (EACCES) failing with one clear line.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPki } from '../support/certs.js';
@@ -14,6 +15,19 @@ import { freePorts } from '../support/listener-config.js';
 import { hasLogger } from './syslog-support.js';
 
 const run = promisify(execFile);
+
+/** The lowest port anyone may bind (Linux; containers sometimes lower it to 0). */
+const unprivilegedPortStart = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+  } catch {
+    return 1024;
+  }
+})();
+/** Root keeps file access but loses the right to bind low ports (util-linux setpriv). */
+const WITHOUT_BIND_PRIVILEGE = process.getuid?.() === 0
+  ? ['setpriv', '--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service']
+  : [];
 
 /** util-linux logger sending one message to 127.0.0.1:port. */
 async function logger(port: number, args: string[], message: string): Promise<void> {
@@ -77,5 +91,13 @@ describe('uid-listener start, end to end', () => {
     expect(udp![0]).toMatch(new RegExp(`^uid-listener: cannot listen on syslog udp 127\\.0\\.0\\.1:${listener.ports.udp}: the address is already in use.*syslog\\.udp\\.port`));
     // The running listener was not disturbed.
     expect(await listener.mapping('10.3.0.1')).toMatchObject({ user: 'dave' });
+  });
+
+  it.skipIf(unprivilegedPortStart <= 514)('fails with exit 1 and one line saying how to grant the privilege when it may not bind port 514 (as root: through setpriv, without CAP_NET_BIND_SERVICE)', async () => {
+    const denied = await ListenerProcess.start({ wrapper: WITHOUT_BIND_PRIVILEGE }, { ...(await freePorts()), udp: 514 });
+    expect((await denied.exited).code).toBe(1);
+    const lines = denied.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^uid-listener: cannot listen on syslog udp 127\.0\.0\.1:514: permission denied.*setcap 'cap_net_bind_service=\+ep'.*AmbientCapabilities=CAP_NET_BIND_SERVICE.*syslog\.udp\.port/);
   });
 });

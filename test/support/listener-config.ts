@@ -30,6 +30,8 @@ export interface ListenerOptions {
   readonly keepConfig?: boolean;
   /** Extra profile files (name → YAML) written into the profiles folder before the start. */
   readonly profiles?: Readonly<Record<string, string>>;
+  /** A command the child process runs under (e.g. setpriv dropping a capability). */
+  readonly wrapper?: readonly string[];
 }
 
 const dirs = new Set<string>();

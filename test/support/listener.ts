@@ -232,7 +232,8 @@ export class ListenerProcess extends Listener {
     for (let attempt = 1; ; attempt++) {
       const chosen = ports ?? (await freePorts());
       const dir = await prepare(options, chosen);
-      const child = spawn(process.execPath, [MAIN, 'start', '--config', join(dir, 'config.yaml')], {
+      const [command, ...args] = [...(options.wrapper ?? []), process.execPath, MAIN, 'start', '--config', join(dir, 'config.yaml')];
+      const child = spawn(command!, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...options.env },
       });
