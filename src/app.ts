@@ -12,7 +12,7 @@ import { DEFAULT_CONFIG_NAME } from './config/default-config.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { IdentityEvent } from './identify/event.js';
-import { createNormaliser, type Normaliser, type NormaliseStats } from './identify/normalise.js';
+import { addNormaliseStats, createNormaliser, newNormaliseStats, type Normaliser } from './identify/normalise.js';
 import type { ProfileSet } from './identify/profile-set.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from './identify/stats.js';
 import { buildHttpServer, listenHttpServer } from './http/server.js';
@@ -31,7 +31,7 @@ import { lockState, type StateLock } from './state-lock.js';
 import { UdpWorkers } from './udp-workers/pool.js';
 import type { WorkerSetup } from './udp-workers/protocol.js';
 
-/** How GET /v1/accounting and /healthz see the listeners. */
+/** How GET /healthz sees the listeners. */
 interface ListenerState {
   readonly name: string;
   state: 'listening' | 'stopped' | 'failed';
@@ -66,7 +66,7 @@ export class App {
   #restored = false;
   /** Counters of profile sets and normalisers replaced by reloads, so metrics never go back. */
   readonly #retiredIdentify: IdentifyStats = createStats([]);
-  readonly #retiredNormalise: NormaliseStats = { passed: 0, ignoredUser: 0, notIncluded: 0, excluded: 0 };
+  readonly #retiredNormalise = newNormaliseStats();
   /** The sender of the message being matched; set before each match so `emit` needs no closure per message. */
   #sender: Sender | undefined;
 
@@ -87,7 +87,7 @@ export class App {
 
     const kernelDrops = udpKernelDropCounter();
     this.metrics = createMetrics({
-      sources: () => (this.#udpWorkers ? [...this.#sources.sources, this.#udpWorkers] : this.#sources.sources),
+      sources: () => this.#syslogSources,
       kernelDrops,
       identify: () => [this.#pipeline.profiles.stats, this.#retiredIdentify, ...(this.#udpWorkers?.identifyStats() ?? [])],
       normalise: () => [this.#pipeline.normalise.stats, this.#retiredNormalise, ...(this.#udpWorkers?.normaliseStats() ?? [])],
@@ -135,6 +135,11 @@ export class App {
     return this.#loaded.config;
   }
 
+  /** TLS and TCP (and UDP) received here, and UDP received by the workers when there are. */
+  get #syslogSources() {
+    return this.#udpWorkers ? [...this.#sources.sources, this.#udpWorkers] : this.#sources.sources;
+  }
+
   /** One message from an admitted sender: match, normalise, apply. Synchronous for the in-memory table. */
   readonly #handle: MessageHandler = (data, sender) => {
     this.#sender = sender;
@@ -163,7 +168,7 @@ export class App {
     if (config.http.enabled) await this.#startHttp();
     await this.#sources.start();
     await this.#udpWorkers?.start();
-    for (const s of this.#udpWorkers ? [...this.#sources.sources, this.#udpWorkers] : this.#sources.sources) {
+    for (const s of this.#syslogSources) {
       const { address, port } = s.address();
       this.#listeners.push({ name: s.transport, state: 'listening', address: `${address}:${port}` });
     }
@@ -247,9 +252,7 @@ export class App {
     const previousConfig = this.#loaded.config;
     const previous = this.#pipeline;
     addIdentifyStats(this.#retiredIdentify, previous.profiles.stats);
-    for (const key of Object.keys(this.#retiredNormalise) as (keyof NormaliseStats)[]) {
-      this.#retiredNormalise[key] += previous.normalise.stats[key];
-    }
+    addNormaliseStats(this.#retiredNormalise, previous.normalise.stats);
     this.#pipeline = pipeline;
     this.#sources.setSenders(pipeline.senders);
     this.#loaded = next;
@@ -266,14 +269,15 @@ function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
   return { profiles, normalise: createNormaliser(config.mappings), senders: new SenderTable(config.senders) };
 }
 
-/** Config sections a reload cannot apply in place. */
+/** The config sections a reload cannot apply in place, by name. */
+function restartOnlySections(config: Config): Record<string, unknown> {
+  const { syslog, http, accounting, log, mappings: { timeoutMinutes, maxEntries, snapshot } } = config;
+  return { syslog, http, accounting, log, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
+}
+
+/** The restart-only sections that differ between two configs. */
 function restartOnlyChanges(before: Config, after: Config): string[] {
-  const { syslog, http, accounting, log } = before;
-  const { mappings: { timeoutMinutes, maxEntries, snapshot } } = before;
-  const was = { syslog, http, accounting, log, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
-  const now: Record<keyof typeof was, unknown> = {
-    syslog: after.syslog, http: after.http, accounting: after.accounting, log: after.log,
-    'mappings.timeoutMinutes': after.mappings.timeoutMinutes, 'mappings.maxEntries': after.mappings.maxEntries, 'mappings.snapshot': after.mappings.snapshot,
-  };
-  return (Object.keys(was) as (keyof typeof was)[]).filter((key) => JSON.stringify(was[key]) !== JSON.stringify(now[key]));
+  const was = restartOnlySections(before);
+  const now = restartOnlySections(after);
+  return Object.keys(was).filter((key) => JSON.stringify(was[key]) !== JSON.stringify(now[key]));
 }

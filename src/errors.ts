@@ -64,6 +64,18 @@ export class UidError extends Error {
   }
 }
 
+/** An error as plain fields, its message and string code: what log lines and the UDP workers' IPC (JSON) carry. */
+export interface ErrorFields {
+  readonly message: string;
+  readonly code?: string;
+}
+
+export function errorFields(error: unknown): ErrorFields {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? { message: error.message, code } : { message: error.message };
+}
+
 /** A configuration problem with its place in a file, printed as `file:line:col message`. */
 export interface ConfigIssue {
   readonly code: ErrorCode;

@@ -27,6 +27,18 @@ export interface NormaliseStats {
   excluded: number;
 }
 
+export function newNormaliseStats(): NormaliseStats {
+  return { passed: 0, ignoredUser: 0, notIncluded: 0, excluded: 0 };
+}
+
+/** Adds `from` into `into` (counters of a replaced normaliser or of a worker live on). */
+export function addNormaliseStats(into: NormaliseStats, from: NormaliseStats): void {
+  into.passed += from.passed;
+  into.ignoredUser += from.ignoredUser;
+  into.notIncluded += from.notIncluded;
+  into.excluded += from.excluded;
+}
+
 export type Normaliser = ((event: IdentityEvent, sender: Sender) => IdentityEvent | null) & { readonly stats: NormaliseStats };
 
 type NormaliseConfig = Pick<MappingsConfig, 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks'>;
@@ -36,7 +48,7 @@ export function createNormaliser(config: NormaliseConfig): Normaliser {
   const accountName = globs(config.ignoreUsers.filter((g) => !isQualified(g)));
   const include = networks(config.includeNetworks, 'includeNetworks');
   const exclude = networks(config.excludeNetworks, 'excludeNetworks');
-  const stats: NormaliseStats = { passed: 0, ignoredUser: 0, notIncluded: 0, excluded: 0 };
+  const stats = newNormaliseStats();
 
   const normalise = (event: IdentityEvent, sender: Sender): IdentityEvent | null => {
     let user = event.user;

@@ -33,11 +33,13 @@ export interface IdentifyStats {
   readonly profiles: Readonly<Record<string, ProfileCounters>>;
 }
 
+function zeroCounters(event: IdentityAction): ProfileCounters {
+  return { event, matched: 0, emitted: 0, noUser: 0, invalidUser: 0, noAddress: 0, invalidAddress: 0, addressCapped: 0 };
+}
+
 export function createStats(profiles: readonly { readonly name: string; readonly event: IdentityAction }[]): IdentifyStats {
   const counters: Record<string, ProfileCounters> = Object.create(null);
-  for (const { name, event } of profiles) {
-    counters[name] = { event, matched: 0, emitted: 0, noUser: 0, invalidUser: 0, noAddress: 0, invalidAddress: 0, addressCapped: 0 };
-  }
+  for (const { name, event } of profiles) counters[name] = zeroCounters(event);
   return { messages: 0, unmatched: 0, profiles: counters };
 }
 
@@ -50,14 +52,13 @@ export function resetStats(stats: IdentifyStats): void {
   }
 }
 
-
 /** Adds `from` into `into` (a reload retires a profile set; its counts must not vanish from metrics). */
 export function addIdentifyStats(into: IdentifyStats, from: IdentifyStats): void {
   into.messages += from.messages;
   into.unmatched += from.unmatched;
   const profiles = into.profiles as Record<string, ProfileCounters>;
   for (const [name, counters] of Object.entries(from.profiles)) {
-    const total = (profiles[name] ??= createStats([{ name, event: counters.event }]).profiles[name]!);
+    const total = (profiles[name] ??= zeroCounters(counters.event));
     for (const key of PROFILE_COUNTERS) total[key] += counters[key];
   }
 }

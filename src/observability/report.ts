@@ -6,6 +6,7 @@
  */
 import type { AccountingEvent } from '../accounting/accounting-events.js';
 import type { ServerGroupEvent } from '../accounting/server-group.js';
+import { errorFields } from '../errors.js';
 import type { MappingTableEvent, SnapshotEvent } from '../mappings/events.js';
 import type { SyslogEvent } from '../syslog/events.js';
 import type { UdpWorkersEvent } from '../udp-workers/events.js';
@@ -18,15 +19,6 @@ export interface Reporter {
   accounting(event: AccountingEvent): void;
   serverGroup(event: ServerGroupEvent): void;
   udpWorkers(event: UdpWorkersEvent): void;
-}
-
-/** An Error as log fields: its message and code, never a stack of secrets (there are none) at info. */
-function describe(error: unknown): { message: string; code?: string } {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? { message: error.message, code } : { message: error.message };
-  }
-  return { message: String(error) };
 }
 
 export function createReporter(log: Logger): Reporter {
@@ -53,17 +45,17 @@ export function createReporter(log: Logger): Reporter {
             `UDP receive buffer is ${event.granted} bytes, not the ${event.requested} configured: bursts may be lost. ${event.fix}`);
           return;
         case 'handler-error':
-          log.error({ event: event.type, transport: event.transport, sender: event.sender, error: describe(event.error), suppressed: event.suppressed },
+          log.error({ event: event.type, transport: event.transport, sender: event.sender, error: errorFields(event.error), suppressed: event.suppressed },
             'processing a syslog message failed');
           return;
         case 'listener-error':
-          log.error({ event: event.type, transport: event.transport, error: describe(event.error) }, 'syslog listener error');
+          log.error({ event: event.type, transport: event.transport, error: errorFields(event.error) }, 'syslog listener error');
           return;
       }
     },
 
     table(event) {
-      log.error({ event: event.type, error: describe(event.error) }, 'a mapping change subscriber failed');
+      log.error({ event: event.type, error: errorFields(event.error) }, 'a mapping change subscriber failed');
     },
 
     snapshot(event) {
@@ -76,7 +68,7 @@ export function createReporter(log: Logger): Reporter {
             `restored ${event.restored} mappings from the snapshot`);
           return;
         case 'snapshot-error':
-          log.error({ event: event.type, code: event.code, path: event.path, movedTo: event.movedTo, error: event.error === undefined ? undefined : describe(event.error) },
+          log.error({ event: event.type, code: event.code, path: event.path, movedTo: event.movedTo, error: event.error === undefined ? undefined : errorFields(event.error) },
             event.message);
           return;
       }
@@ -92,7 +84,7 @@ export function createReporter(log: Logger): Reporter {
           log.error({ event: event.type, code: event.code, group: event.group, file: event.file, regions: event.regions, bytes: event.bytes }, event.message);
           return;
         case 'spool-io-error':
-          log.error({ event: event.type, code: event.code, group: event.group, error: describe(event.error) }, event.message);
+          log.error({ event: event.type, code: event.code, group: event.group, error: errorFields(event.error) }, event.message);
           return;
         case 'spool-io-recovered':
           log.info({ event: event.type, group: event.group }, `accounting spool of ${event.group} is writable again`);

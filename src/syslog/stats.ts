@@ -65,6 +65,12 @@ export function newUdpStats(): UdpSourceStats {
   return { messages: zeroes(MESSAGE_OUTCOMES), handlerErrors: 0 };
 }
 
+/** Adds the message counters of `from` into `into`. */
+export function addUdpStats(into: UdpSourceStats, from: UdpSourceStats): void {
+  for (const outcome of MESSAGE_OUTCOMES) into.messages[outcome] += from.messages[outcome];
+  into.handlerErrors += from.handlerErrors;
+}
+
 export function newStreamStats(): StreamSourceStats {
   return {
     messages: zeroes(MESSAGE_OUTCOMES),

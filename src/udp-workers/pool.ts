@@ -20,10 +20,10 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { UidError } from '../errors.js';
 import type { IdentityEvent } from '../identify/event.js';
-import type { NormaliseStats } from '../identify/normalise.js';
+import { addNormaliseStats, newNormaliseStats, type NormaliseStats } from '../identify/normalise.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from '../identify/stats.js';
 import type { SyslogEvent, SyslogEventHandler } from '../syslog/events.js';
-import { MESSAGE_OUTCOMES, newUdpStats, type UdpSourceStats } from '../syslog/stats.js';
+import { addUdpStats, newUdpStats, type UdpSourceStats } from '../syslog/stats.js';
 import type { UdpWorkersEventHandler } from './events.js';
 import { OrderedMerge } from './merge.js';
 import { fromWire, monotonicNow, type FromWorker, type ToWorker, type WireError, type WorkerSetup, type WorkerStats } from './protocol.js';
@@ -60,12 +60,10 @@ interface Member {
 
 export class UdpWorkers {
   readonly transport = 'udp' as const;
-  /** All workers' message counters together, those that exited included. */
-  readonly stats: UdpSourceStats = newUdpStats();
   readonly #options: UdpWorkersOptions;
   readonly #merge: OrderedMerge;
   readonly #members = new Map<number, Member>();
-  readonly #retired = { udp: newUdpStats(), identify: createStats([]), normalise: { passed: 0, ignoredUser: 0, notIncluded: 0, excluded: 0 } as NormaliseStats, overflow: 0 };
+  readonly #retired = { udp: newUdpStats(), identify: createStats([]), normalise: newNormaliseStats(), overflow: 0 };
   #applyErrors = 0;
   #address: AddressInfo | undefined;
   #stopping = false;
@@ -132,6 +130,15 @@ export class UdpWorkers {
     return this.#address;
   }
 
+  /** All workers' message counters together, those that exited included (read at scrape time). */
+  get stats(): UdpSourceStats {
+    const total = newUdpStats();
+    addUdpStats(total, this.#retired.udp);
+    for (const m of this.#members.values()) if (m.stats) addUdpStats(total, m.stats.udp);
+    total.handlerErrors += this.#applyErrors;
+    return total;
+  }
+
   /** Identify counters of every worker (live ones, and those that exited), for metrics. */
   identifyStats(): IdentifyStats[] {
     return [this.#retired.identify, ...[...this.#members.values()].flatMap((m) => (m.stats ? [m.stats.identify] : []))];
@@ -182,7 +189,6 @@ export class UdpWorkers {
             return;
           case 'stats':
             member.stats = message.stats;
-            this.#sumStats();
             return;
           case 'event':
             this.#forward(message.event);
@@ -207,13 +213,11 @@ export class UdpWorkers {
     this.#merge.close(member.id);
     const stats = member.stats;
     if (stats) {
-      for (const outcome of MESSAGE_OUTCOMES) this.#retired.udp.messages[outcome] += stats.udp.messages[outcome];
-      this.#retired.udp.handlerErrors += stats.udp.handlerErrors;
+      addUdpStats(this.#retired.udp, stats.udp);
       addIdentifyStats(this.#retired.identify, stats.identify);
-      for (const key of Object.keys(this.#retired.normalise) as (keyof NormaliseStats)[]) this.#retired.normalise[key] += stats.normalise[key];
+      addNormaliseStats(this.#retired.normalise, stats.normalise);
       this.#retired.overflow += stats.overflow;
     }
-    this.#sumStats();
     if (this.#stopping) return;
     if (Date.now() - member.startedAt > STABLE_MS) this.#restartDelay = RESTART_MIN_MS;
     const delay = this.#restartDelay;
@@ -235,19 +239,7 @@ export class UdpWorkers {
       this.#options.apply(event);
     } catch (error) {
       this.#applyErrors++;
-      this.#sumStats();
       this.#options.onEvent?.({ type: 'handler-error', transport: 'udp', sender: event.sender, error, suppressed: 0 });
-    }
-  }
-
-  #sumStats(): void {
-    const { messages } = this.stats;
-    for (const outcome of MESSAGE_OUTCOMES) messages[outcome] = this.#retired.udp.messages[outcome];
-    this.stats.handlerErrors = this.#retired.udp.handlerErrors + this.#applyErrors;
-    for (const m of this.#members.values()) {
-      if (!m.stats) continue;
-      for (const outcome of MESSAGE_OUTCOMES) messages[outcome] += m.stats.udp.messages[outcome];
-      this.stats.handlerErrors += m.stats.udp.handlerErrors;
     }
   }
 

@@ -12,6 +12,7 @@
  * come after that time.
  */
 import type { MappingsConfig, SenderConfig } from '../config/schema.js';
+import type { ErrorFields } from '../errors.js';
 import type { ProfileDefinition } from '../identify/definition.js';
 import type { IdentityEvent } from '../identify/event.js';
 import type { NormaliseStats } from '../identify/normalise.js';
@@ -27,11 +28,8 @@ export interface WorkerSetup {
   readonly mappings: Pick<MappingsConfig, 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks'>;
 }
 
-/** An Error as it crosses the channel. */
-export interface WireError {
-  readonly message: string;
-  readonly code?: string;
-}
+/** An Error as it crosses the channel (errorFields makes one). */
+export type WireError = ErrorFields;
 
 /** A worker's counters since it started (reloads included). */
 export interface WorkerStats {
@@ -78,12 +76,6 @@ export function unpack(batch: readonly (string | number)[], offset: number): Ide
 /** Now on the host's monotonic clock, in nanoseconds: the same clock in every process. */
 export function monotonicNow(): number {
   return Number(process.hrtime.bigint());
-}
-
-export function toWire(error: unknown): WireError {
-  if (!(error instanceof Error)) return { message: String(error) };
-  const code = (error as NodeJS.ErrnoException).code;
-  return typeof code === 'string' ? { message: error.message, code } : { message: error.message };
 }
 
 export function fromWire(wire: WireError): Error {

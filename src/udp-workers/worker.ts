@@ -10,15 +10,16 @@
  * wait in the channel and at most WORKER_BACKLOG events here; events beyond that are
  * counted (`overflow`) and dropped, so a flood cannot grow memory without bound.
  */
+import { errorFields } from '../errors.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from '../identify/stats.js';
-import { createNormaliser, type Normaliser, type NormaliseStats } from '../identify/normalise.js';
+import { addNormaliseStats, createNormaliser, newNormaliseStats, type Normaliser } from '../identify/normalise.js';
 import { ProfileSet } from '../identify/profile-set.js';
 import type { IdentityEvent } from '../identify/event.js';
 import type { SyslogEvent } from '../syslog/events.js';
 import type { MessageHandler, Sender } from '../syslog/message.js';
 import { SenderTable } from '../syslog/senders.js';
 import { UdpSource } from '../syslog/udp.js';
-import { FIELDS, monotonicNow, pack, toWire, type FromWorker, type ToWorker, type WorkerSetup } from './protocol.js';
+import { FIELDS, monotonicNow, pack, type FromWorker, type ToWorker, type WorkerSetup } from './protocol.js';
 
 /** How long the first event of a batch waits for company. */
 export const FLUSH_MS = 5;
@@ -57,7 +58,7 @@ class Worker {
   #sender: Sender | undefined;
   #receivedAt = 0;
   readonly #retiredIdentify: IdentifyStats = createStats([]);
-  readonly #retiredNormalise: NormaliseStats = { passed: 0, ignoredUser: 0, notIncluded: 0, excluded: 0 };
+  readonly #retiredNormalise = newNormaliseStats();
   readonly #timers: NodeJS.Timeout[] = [];
 
   readonly #handle: MessageHandler = (data, sender) => {
@@ -91,7 +92,7 @@ class Worker {
     try {
       await source.start();
     } catch (error) {
-      send({ type: 'failed', error: toWire(error) }, () => process.exit(1));
+      send({ type: 'failed', error: errorFields(error) }, () => process.exit(1));
       return;
     }
     this.#source = source;
@@ -107,7 +108,7 @@ class Worker {
     // anyway, the worker exits and its replacement starts from the current setup.
     this.#pipeline = build(setup);
     addIdentifyStats(this.#retiredIdentify, previous.profiles.stats);
-    for (const key of Object.keys(this.#retiredNormalise) as (keyof NormaliseStats)[]) this.#retiredNormalise[key] += previous.normalise.stats[key];
+    addNormaliseStats(this.#retiredNormalise, previous.normalise.stats);
     this.#source?.setSenders(this.#pipeline.senders);
   }
 
@@ -148,15 +149,16 @@ class Worker {
     const identify = createStats([]);
     addIdentifyStats(identify, this.#retiredIdentify);
     addIdentifyStats(identify, pipeline.profiles.stats);
-    const normalise = { ...this.#retiredNormalise };
-    for (const key of Object.keys(normalise) as (keyof NormaliseStats)[]) normalise[key] += pipeline.normalise.stats[key];
+    const normalise = newNormaliseStats();
+    addNormaliseStats(normalise, this.#retiredNormalise);
+    addNormaliseStats(normalise, pipeline.normalise.stats);
     send({ type: 'stats', stats: { udp: source.stats, identify, normalise, overflow: this.#overflow } });
   }
 }
 
 /** Errors as plain objects: JSON carries nothing else. */
 function onWire(event: SyslogEvent): SyslogEvent {
-  return 'error' in event ? ({ ...event, error: toWire(event.error) } as unknown as SyslogEvent) : event;
+  return 'error' in event ? ({ ...event, error: errorFields(event.error) } as unknown as SyslogEvent) : event;
 }
 
 const worker = new Worker();

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IdentityEvent } from '../../src/identify/event.js';
 import { OrderedMerge } from '../../src/udp-workers/merge.js';
-import { FIELDS, fromWire, pack, toWire, unpack } from '../../src/udp-workers/protocol.js';
+import { errorFields } from '../../src/errors.js';
+import { FIELDS, fromWire, pack, unpack } from '../../src/udp-workers/protocol.js';
 
 function event(ip: string, event: IdentityEvent['event'] = 'login'): IdentityEvent {
   return { event, user: `user-${ip}`, ip, profile: 'p', sender: 's' };
@@ -25,10 +26,10 @@ describe('protocol', () => {
 
   it('carries an error as its message and code', () => {
     const error = Object.assign(new Error('bind failed'), { code: 'EADDRINUSE' });
-    const back = fromWire(JSON.parse(JSON.stringify(toWire(error))));
+    const back = fromWire(JSON.parse(JSON.stringify(errorFields(error))));
     expect(back).toBeInstanceOf(Error);
     expect(back).toMatchObject({ message: 'bind failed', code: 'EADDRINUSE' });
-    expect(toWire('plain')).toEqual({ message: 'plain' });
+    expect(errorFields('plain')).toEqual({ message: 'plain' });
   });
 });
 
