@@ -15,6 +15,7 @@ import type { IdentityEvent } from './identify/event.js';
 import { addNormaliseStats, createNormaliser, newNormaliseStats, type Normaliser } from './identify/normalise.js';
 import type { ProfileSet } from './identify/profile-set.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from './identify/stats.js';
+import { accountingHealth } from './http/health.js';
 import { buildHttpServer, listenHttpServer } from './http/server.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
@@ -205,11 +206,11 @@ export class App {
   }
 
   #health(): HealthReport {
-    const groups = this.#accountant?.status(0).groups;
+    const accounting = this.#accountant?.status(0);
     return {
       listeners: this.#listeners.map((l) => ({ ...l })),
       mappings: this.table.size,
-      ...(groups ? { accounting: { mode: this.config.accounting.mode, groups: groups.map(({ name, state, queueDepth }) => ({ name, state, queueDepth })) } } : {}),
+      ...(accounting ? { accounting: accountingHealth(accounting) } : {}),
     };
   }
 

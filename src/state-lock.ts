@@ -23,8 +23,8 @@ export interface StateLock {
 
 /** Takes the lock file at `path`; throws UID_ERR_STATE_LOCKED when a live process holds it. */
 export async function lockState(path: string, what: string): Promise<StateLock> {
-  const unwritable = (error: unknown): StateLock => ({ path, tookOver, unwritable: error as Error, release: async () => undefined });
   let tookOver = false;
+  const unwritable = (error: unknown): StateLock => ({ path, tookOver, unwritable: error as Error, release: async () => undefined });
   try {
     await mkdir(dirname(path), { recursive: true });
   } catch (error) {
@@ -37,7 +37,7 @@ export async function lockState(path: string, what: string): Promise<StateLock> 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return unwritable(error);
     }
-    const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+    const owner = await readOwner(path);
     if (Number.isInteger(owner) && owner !== process.pid && isRunning(owner)) {
       throw new UidError('UID_ERR_STATE_LOCKED',
         `${what} ${dirname(path)} is in use by process ${owner} (another uid-listener on the same config?): ` +
@@ -45,11 +45,16 @@ export async function lockState(path: string, what: string): Promise<StateLock> 
     }
     // Stale: its process is gone. Remove it only if it still names that process, so two
     // listeners taking over at once cannot delete each other's fresh lock.
-    if (Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10) === owner || Number.isNaN(owner)) {
+    if ((await readOwner(path)) === owner || Number.isNaN(owner)) {
       await rm(path, { force: true });
     }
     tookOver = true;
   }
+}
+
+/** The pid a lock file names; NaN when it names none (cut short, or gone meanwhile). */
+async function readOwner(path: string): Promise<number> {
+  return Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
 }
 
 /** Creates the lock file exclusively with this pid; a file cut short by a write error is removed. */

@@ -67,6 +67,10 @@ export class EventStreams {
     return this.clients.size;
   }
 
+  get maxClients(): number {
+    return this.options.maxClients;
+  }
+
   get full(): boolean {
     return this.clients.size >= this.options.maxClients;
   }

@@ -79,7 +79,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
     if (config.tokens.length > 0) requireTokens(app, config.tokens, () => metrics.authFailures.inc());
     registerMappingRoutes(app, table);
-    registerEventRoutes(app, streams, eventOptions.maxClients);
+    registerEventRoutes(app, streams);
     registerStatusRoutes(app, options);
     await app.ready();
     return app;

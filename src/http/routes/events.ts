@@ -8,7 +8,7 @@ import '../route-config.js';
 
 type EventsHeaders = Static<typeof EventsHeadersSchema>;
 
-export function registerEventRoutes(app: FastifyInstance, streams: EventStreams, maxClients: number): void {
+export function registerEventRoutes(app: FastifyInstance, streams: EventStreams): void {
   app.get<{ Headers: EventsHeaders }>('/v1/events', {
     config: { stream: true },
     schema: {
@@ -32,7 +32,7 @@ export function registerEventRoutes(app: FastifyInstance, streams: EventStreams,
   }, (request, reply) => {
     if (streams.full) {
       reply.code(503).header('retry-after', '30');
-      return errorBody('UID_ERR_HTTP_BUSY', `too many event streams are open (limit ${maxClients}); retry later`);
+      return errorBody('UID_ERR_HTTP_BUSY', `too many event streams are open (limit ${streams.maxClients}); retry later`);
     }
     reply.hijack();
     streams.open(reply.raw, request.headers['last-event-id']);
