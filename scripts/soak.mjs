@@ -17,10 +17,11 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseMetrics, sum } from '../bench/lib/listener.mjs';
+import { freePort } from '../bench/lib/proc.mjs';
 import { TacacsSink } from './tacacs-sink.mjs';
 
 const { values: args } = parseArgs({
@@ -58,24 +59,10 @@ const message = (event, position) => {
   return Buffer.from(`${event} user=u${n} ip=${ip(n)}`);
 };
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function metrics(port) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const values = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    values.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  const get = (key) => values.get(key) ?? 0;
-  const change = (kind) => get(`uid_mapping_changes_total{kind="${kind}"}`);
+  const samples = parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  const get = (name, labels) => sum(samples, name, labels);
+  const change = (kind) => get('uid_mapping_changes_total', { kind });
   return {
     rss: get('process_resident_memory_bytes'),
     heap: get('nodejs_heap_size_used_bytes'),
@@ -83,10 +70,10 @@ async function metrics(port) {
     lagP99: get('nodejs_eventloop_lag_p99_seconds'),
     lagMax: get('nodejs_eventloop_lag_max_seconds'),
     mappings: get('uid_mappings'),
-    accepted: get('uid_syslog_messages_total{transport="udp",outcome="accepted"}'),
+    accepted: get('uid_syslog_messages_total', { transport: 'udp', outcome: 'accepted' }),
     drops: get('uid_udp_kernel_drops_total'),
-    spool: get('uid_accounting_spool_records{group="soak"}'),
-    failedSends: get('uid_accounting_records_total{group="soak",outcome="failed"}'),
+    spool: get('uid_accounting_spool_records', { group: 'soak' }),
+    failedSends: get('uid_accounting_records_total', { group: 'soak', outcome: 'failed' }),
     // What the records must match: a START per session begun, a STOP per session ended.
     starts: change('added') + change('user-changed'),
     stops: change('removed') + change('expired') + change('evicted') + change('user-changed'),
