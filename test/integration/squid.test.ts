@@ -11,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendUdp } from '../support/listener-clients.js';
+import { esmLeef, sendUdp } from '../support/listener-clients.js';
 import { ListenerProcess, MAIN, cleanupListeners, waitUntil } from '../support/listener.js';
 import { freePort, get, openTempDir, startOrigin, startProxy, type ProxyProcess } from '../support/proxy-servers.js';
 
@@ -65,7 +65,7 @@ describe.skipIf(!existsSync(SQUID))('Squid with uid-listener squid-helper', () =
       },
     });
     listener.token = TOKEN;
-    await sendUdp(listener.ports.udp, `LEEF:1.0|Palo Alto Networks|Traps Agent|4.2|Service is alive|duser=alice\tdst=${MAPPED}`);
+    await sendUdp(listener.ports.udp, esmLeef('alice', MAPPED));
     await listener.waitForMapping(MAPPED, 'ACME\\alice');
   }, 60_000);
 
@@ -112,7 +112,7 @@ describe.skipIf(!existsSync(SQUID))('Squid with uid-listener squid-helper', () =
 
       listener = await listener.restart();
       listener.token = TOKEN;
-      await sendUdp(listener.ports.udp, `LEEF:1.0|Palo Alto Networks|Traps Agent|4.2|Service is alive|duser=alice\tdst=${MAPPED}`);
+      await sendUdp(listener.ports.udp, esmLeef('alice', MAPPED));
       await listener.waitForMapping(MAPPED, 'ACME\\alice');
       expect((await get(squid.port, url, MAPPED)).status).toBe(200);
       expect((await get(squid.port, url, UNMAPPED)).status).toBe(403);
