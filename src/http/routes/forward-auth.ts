@@ -3,7 +3,7 @@
  * nginx `auth_request` sends a GET subrequest to /v1/auth; Envoy's `ext_authz` HTTP service
  * keeps the client's method and appends its path to a prefix (/v1/auth/<original path>).
  * Mapped: 200, empty body, `X-User` (the user as the table keeps it, `ACME\alice`) and
- * `X-User-Domain` (`ACME`; `acme.com` for `alice@acme.com`; absent without a domain).
+ * `X-User-Domain` (`ACME`; `acme.com` for `alice@acme.com`; empty without a domain).
  * Unmapped: 401. The client address is the socket's peer unless the peer is a trusted
  * proxy (../client-address.ts). A lookup route: no body to parse, no JSON to write on the
  * hit path, the table asked once.
@@ -46,10 +46,9 @@ function answer(reply: FastifyReply, mapping: Mapping | undefined, ip: string): 
   if (mapping === undefined) {
     return reply.code(401).send(errorBody('UID_ERR_HTTP_UNMAPPED', `no mapping for ${ip}`));
   }
-  reply.header('x-user', headerValue(mapping.user));
-  const domain = userDomain(mapping.user);
-  if (domain !== undefined) reply.header('x-user-domain', headerValue(domain));
-  return reply.code(200).send();
+  // X-User-Domain is sent even when empty, so that a proxy copying it upstream (Envoy's
+  // allowed_upstream_headers) overwrites one the client may have forged.
+  return reply.code(200).header('x-user', headerValue(mapping.user)).header('x-user-domain', headerValue(userDomain(mapping.user) ?? '')).send();
 }
 
 function handler(table: MappingTable, resolve: ClientAddressResolver) {
@@ -74,7 +73,7 @@ export function registerForwardAuthRoutes(app: FastifyInstance, table: MappingTa
       type: 'null',
       headers: {
         'x-user': { type: 'string', description: 'the user as the table has it, e.g. ACME\\alice (UTF-8)' },
-        'x-user-domain': { type: 'string', description: 'the part before \\ or after @; absent when the user has no domain' },
+        'x-user-domain': { type: 'string', description: 'the part before \\ or after @; empty when the user has no domain' },
       },
     },
     400: errorResponse('X-Real-IP or X-Forwarded-For from a trusted proxy is not an address (UID_ERR_HTTP_BAD_IP)'),
