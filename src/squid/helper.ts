@@ -22,28 +22,37 @@ export interface HelperEvents {
 }
 
 export async function runHelper(input: Readable, output: Writable, lookup: Lookup, events: HelperEvents = {}): Promise<void> {
-  const queue: string[] = [];
+  const queue: HelperRequest[] = [];
   let wake: (() => void) | undefined;
   let ended = false;
   let pending = '';
+  /** The line being read is over MAX_LINE: its start is kept (for the channel-ID), the rest dropped up to its end. */
+  let overlong = false;
 
+  const take = (line: string) => {
+    if (!overlong && line.length <= MAX_LINE) return queue.push(parseRequest(line));
+    overlong = false;
+    const { channel } = parseRequest(line.slice(0, 32));
+    return queue.push({ ...(channel === undefined ? {} : { channel }), problem: `a request line over ${MAX_LINE} bytes (UID_ERR_SQUID_REQUEST)` });
+  };
   input.setEncoding('utf8');
   input.on('data', (chunk: string) => {
     pending += chunk;
     let start = 0;
     for (let lf = pending.indexOf('\n'); lf !== -1; lf = pending.indexOf('\n', start)) {
-      queue.push(pending.slice(start, pending.charCodeAt(lf - 1) === 13 && lf > start ? lf - 1 : lf));
+      take(pending.slice(start, pending.charCodeAt(lf - 1) === 13 && lf > start ? lf - 1 : lf));
       start = lf + 1;
     }
     pending = pending.slice(start);
     if (pending.length > MAX_LINE) {
-      queue.push(pending);
-      pending = '';
+      // Exactly one answer per line, however long: remember the start, answer at its end.
+      pending = pending.slice(0, 32);
+      overlong = true;
     }
     wake?.();
   });
   const finish = () => {
-    if (pending !== '') queue.push(pending);
+    if (pending !== '' || overlong) take(pending);
     pending = '';
     ended = true;
     wake?.();
@@ -58,8 +67,7 @@ export async function runHelper(input: Readable, output: Writable, lookup: Looku
       wake = undefined;
       continue;
     }
-    const lines = queue.splice(0, MAX_BATCH);
-    const answers = await answerBatch(lines.map(parseRequest), lookup, events);
+    const answers = await answerBatch(queue.splice(0, MAX_BATCH), lookup, events);
     if (!output.write(answers)) await new Promise((resolve) => output.once('drain', resolve));
   }
 }

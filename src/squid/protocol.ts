@@ -24,6 +24,8 @@ export interface HelperRequest {
 }
 
 const CHANNEL = /^\d+$/;
+/** The API's limit for one address (MAX_IP_TEXT): a longer one would fail the whole bulk request, not just its line. */
+const MAX_ADDRESS_TEXT = 64;
 const SEPARATORS = /[ \t]+/;
 
 export function parseRequest(line: string): HelperRequest {
@@ -39,6 +41,9 @@ export function parseRequest(line: string): HelperRequest {
     address = decodeURIComponent(first);
   } catch {
     return { ...withChannel, problem: `'${first.slice(0, 64)}' is not URL-escaped text (UID_ERR_SQUID_REQUEST)` };
+  }
+  if (address.length > MAX_ADDRESS_TEXT) {
+    return { ...withChannel, problem: `'${address.slice(0, 64)}…' is not an IP address (UID_ERR_SQUID_REQUEST)` };
   }
   return { ...withChannel, address };
 }

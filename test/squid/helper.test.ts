@@ -84,6 +84,17 @@ describe('squid helper loop', () => {
     expect(await h.answers(1)).toEqual([expect.stringMatching(/^5000 BH message=".*UID_ERR_SQUID_REQUEST\)"$/)]);
   });
 
+  it('answers a line over 64 KiB once, as BH with its channel-ID, and goes on', async () => {
+    const { url } = await api();
+    const h = helper(url);
+    h.input.write(`9 ${'1'.repeat(40_000)}`);
+    h.input.write(`${'2'.repeat(40_000)} -\n10 10.1.2.3 -\n`);
+    expect(await h.answers(2)).toEqual([expect.stringMatching(/^9 BH message="a request line over 65536 bytes/), '10 OK user="ACME\\\\alice"']);
+    // A word too long to be an address fails its own line, not the bulk request of its neighbours.
+    h.input.write(`11 ${'f'.repeat(70)} -\n12 10.1.2.3 -\n`);
+    expect(await h.answers(2)).toEqual([expect.stringMatching(/^11 BH message=".*not an IP address/), '12 OK user="ACME\\\\alice"']);
+  });
+
   it('answers BH while the listener is down and OK again once it is back, without exiting', async () => {
     const first = await api();
     const port = Number(first.url.port);

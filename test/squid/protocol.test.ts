@@ -24,6 +24,8 @@ describe('parseRequest', () => {
     expect(parseRequest('- -')).toMatchObject({ problem: expect.stringContaining('%SRC') });
     expect(parseRequest('17')).toMatchObject({ channel: '17', problem: expect.stringContaining('no client address') });
     expect(parseRequest('4 %zz -')).toMatchObject({ channel: '4', problem: expect.stringContaining('not URL-escaped') });
+    // Longer than any address: refused here, as the API would refuse the whole bulk request for it.
+    expect(parseRequest(`5 ${'a'.repeat(65)} -`)).toMatchObject({ channel: '5', problem: expect.stringContaining('is not an IP address') });
   });
 });
 
