@@ -1,7 +1,9 @@
 /**
  * Squid's external ACL helper protocol, as squid.conf documents it for Squid 5
  * (https://www.squid-cache.org/Doc/config/external_acl_type/, "General request syntax"
- * and "General result syntax"; the same text is in Debian's /etc/squid/squid.conf):
+ * and "General result syntax"; the same text is in Debian's /etc/squid/squid.conf; the
+ * wiki's https://wiki.squid-cache.org/Features/AddonHelpers describes the line protocol
+ * common to all helpers):
  *
  *   request:  [channel-ID] FORMAT-values      (one line; values URL-escaped, space-separated)
  *   result:   [channel-ID] OK|ERR|BH [keyword=value ...]

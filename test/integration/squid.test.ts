@@ -6,10 +6,11 @@
  * BH, not ERR, and does not exit), and once the listener is back the mapped client passes.
  * The squid.conf below is the one docs/integrations.md shows.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esmLeef, sendUdp } from '../support/listener-clients.js';
 import { ListenerProcess, MAIN, cleanupListeners, waitUntil } from '../support/listener.js';
@@ -20,7 +21,25 @@ const TOKEN = 'squid-helper-test-token';
 const MAPPED = '127.0.0.2';
 const UNMAPPED = '127.0.0.3';
 
-function squidConf(dir: string, port: number, listenerPort: number, concurrency: number | undefined): string {
+/**
+ * Squid started as root runs its helpers as `proxy`, which may not be able to enter the
+ * checkout (a home folder, say): the helper runs from a copy of dist/ in Squid's temp
+ * folder. Node itself must be executable by `proxy`; that is checked first, with a clear message.
+ */
+async function installHelper(dir: string): Promise<string> {
+  const copy = join(dir, 'uid-listener', 'dist');
+  await cp(dirname(MAIN), copy, { recursive: true });
+  await chmod(join(dir, 'uid-listener'), 0o755);
+  return join(copy, 'main.js');
+}
+
+function nodeRunsAsProxy(): string | null {
+  if (process.getuid?.() !== 0) return null; // not root: Squid keeps our user for its helpers
+  const probe = spawnSync('runuser', ['-u', 'proxy', '--', process.execPath, '-e', ''], { encoding: 'utf8' });
+  return probe.status === 0 ? null : `the user proxy cannot run ${process.execPath}: ${probe.stderr || probe.error?.message}`;
+}
+
+function squidConf(dir: string, port: number, listenerPort: number, concurrency: number | undefined, helper: string): string {
   const options = ['ttl=0', 'negative_ttl=0', 'children-max=3', ...(concurrency === undefined ? [] : [`concurrency=${concurrency}`])];
   return `
 http_port 127.0.0.1:${port}
@@ -33,7 +52,7 @@ shutdown_lifetime 0 seconds
 logformat uid %>a %ue %Ss/%03>Hs %rm %ru
 access_log stdio:${dir}/access.log uid
 
-external_acl_type uid_user ${options.join(' ')} %SRC ${process.execPath} ${MAIN} squid-helper --url http://127.0.0.1:${listenerPort} --token-file ${dir}/token
+external_acl_type uid_user ${options.join(' ')} %SRC ${process.execPath} ${helper} squid-helper --url http://127.0.0.1:${listenerPort} --token-file ${dir}/token
 acl uid_mapped external uid_user
 http_access allow uid_mapped
 http_access deny all
@@ -44,7 +63,7 @@ async function startSquid(listenerPort: number, concurrency?: number): Promise<P
   const dir = await openTempDir('uid-squid-');
   const port = await freePort();
   await writeFile(join(dir, 'token'), `${TOKEN}\n`, { mode: 0o644 });
-  await writeFile(join(dir, 'squid.conf'), squidConf(dir, port, listenerPort, concurrency));
+  await writeFile(join(dir, 'squid.conf'), squidConf(dir, port, listenerPort, concurrency, await installHelper(dir)));
   return startProxy(dir, port, 'cache.log', SQUID, ['-N', '-f', join(dir, 'squid.conf')]);
 }
 
@@ -57,6 +76,8 @@ describe.skipIf(!existsSync(SQUID))('Squid with uid-listener squid-helper', () =
   let origin: { port: number; server: Server };
 
   beforeAll(async () => {
+    const cannot = nodeRunsAsProxy();
+    if (cannot !== null) throw new Error(cannot);
     origin = await startOrigin();
     listener = await ListenerProcess.start({
       config: {
