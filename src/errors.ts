@@ -31,8 +31,12 @@ export const ERROR_CODES = {
   UID_ERR_HTTP_BAD_IP: { summary: 'not a valid IPv4 or IPv6 host address', status: 400 },
   UID_ERR_HTTP_UNAUTHORIZED: { summary: 'a bearer token is missing or wrong', status: 401 },
   UID_ERR_HTTP_NOT_FOUND: { summary: 'no such mapping or route', status: 404 },
+  UID_ERR_HTTP_UNMAPPED: { summary: 'forward auth (/v1/auth): the client address has no mapping', status: 401 },
   UID_ERR_HTTP_INTERNAL: { summary: 'an unexpected server error', status: 500 },
   UID_ERR_HTTP_BUSY: { summary: 'too many event streams are open; retry later', status: 503 },
+  // Squid helper (answered to Squid as BH message=…)
+  UID_ERR_SQUID_REQUEST: { summary: 'a Squid helper request line carries no client address (%SRC first)' },
+  UID_ERR_SQUID_LOOKUP: { summary: 'the Squid helper cannot get an answer from the listener (down, timeout, refused)' },
   // mapping table
   UID_ERR_SNAPSHOT_CORRUPT: { summary: 'a mapping snapshot cannot be read; it was moved aside' },
   UID_ERR_SNAPSHOT_IO: { summary: 'a mapping snapshot cannot be written' },

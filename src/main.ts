@@ -25,6 +25,9 @@ const USAGE = `Usage:
   uid-listener test-profile PROFILE_FILE|PROFILE_DIR [MESSAGES_FILE|-] [--json]
       Run each message (one per line; - reads stdin) through the profile(s) and say what
       it yields, or why nothing. Without messages, check the samples in the profile files.
+  uid-listener squid-helper --url URL [--token-file FILE] [--timeout-ms 5000]
+      Squid external_acl_type helper: answers each "%SRC" line with the user the
+      listener at URL maps to it (docs/integrations.md).
   uid-listener --help | --version
 `;
 
@@ -40,6 +43,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['start', start],
   ['check', check],
   ['test-profile', testProfile],
+  ['squid-helper', async (args) => (await import('./cli/squid-helper.js')).squidHelper(args)],
 ]);
 
 async function main(argv: string[]): Promise<number> {

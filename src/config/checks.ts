@@ -21,6 +21,9 @@ export function checkConfig(source: YamlSource, root: unknown, profileNames: rea
       checkNetwork(source, ['mappings', key, i], network, issues);
     }
   }
+  for (const [i, network] of strings(child(root, 'http', 'trustedProxies'))) {
+    checkNetwork(source, ['http', 'trustedProxies', i], network, issues);
+  }
   checkAccounting(source, root, issues);
   checkHttpExposure(source, root, issues);
   checkTcpPorts(source, root, issues);

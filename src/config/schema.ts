@@ -101,6 +101,8 @@ export const HttpSchema = strict({
   tokensFile: Type.Optional(Path),
   allowAnonymous: Type.Boolean({ default: false }),
   tls: Type.Optional(strict({ cert: Path, key: Path })),
+  /** Peers (addresses or CIDRs) whose X-Real-IP / X-Forwarded-For GET /v1/auth believes; docs/http-api.md "Forward auth". */
+  trustedProxies: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
 }, { default: {} });
 
 export const TacacsServerSchema = strict({

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ConfigIssue } from '../errors.js';
 import { child, isRecord, records, text } from './loose.js';
+import { tokenLines } from './token-lines.js';
 import { formatPath, type YamlSource, type YamlPath } from './yaml-source.js';
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -84,12 +85,4 @@ export async function resolveSecrets(source: YamlSource, root: unknown, env: Nod
     }
   }
   return issues;
-}
-
-/** One token per line; surrounding blanks, empty lines and `#` comment lines are ignored. */
-function tokenLines(content: string): string[] {
-  return content
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
 }

@@ -20,7 +20,9 @@ import { installErrorHandlers } from './error-handlers.js';
 import { EVENT_STREAM_DEFAULTS, EventStreams, type EventStreamOptions } from './event-streams.js';
 import { instrumentHttp } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { trustedProxySet } from './client-address.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerForwardAuthRoutes } from './routes/forward-auth.js';
 import { registerMappingRoutes } from './routes/mappings.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { SHARED_SCHEMAS, type HealthReport } from './schemas.js';
@@ -79,6 +81,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
     if (config.tokens.length > 0) requireTokens(app, config.tokens, () => metrics.authFailures.inc());
     registerMappingRoutes(app, table);
+    registerForwardAuthRoutes(app, table, trustedProxySet(config.trustedProxies));
     registerEventRoutes(app, streams);
     registerStatusRoutes(app, options);
     await app.ready();

@@ -28,7 +28,7 @@ describe('GET /openapi.json', () => {
 
   it('documents every route of DESIGN §3 and the shared schemas by name', () => {
     expect(Object.keys(served['paths']).sort()).toEqual(
-      ['/healthz', '/metrics', '/v1/accounting', '/v1/events', '/v1/lookup', '/v1/mappings', '/v1/mappings/{ip}'],
+      ['/healthz', '/metrics', '/v1/accounting', '/v1/auth', '/v1/events', '/v1/lookup', '/v1/mappings', '/v1/mappings/{ip}'],
     );
     expect(Object.keys(served['paths']['/v1/mappings/{ip}']).sort()).toEqual(['delete', 'get']);
     expect(served['paths']['/v1/mappings/{ip}']['get']['responses']['200']['content']['application/json']['schema'])
