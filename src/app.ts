@@ -267,7 +267,8 @@ export class App {
 }
 
 function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
-  return { profiles, normalise: createNormaliser(config.mappings), senders: new SenderTable(config.senders) };
+  const definitions = profiles.names.map((name) => profiles.profile(name)!.definition);
+  return { profiles, normalise: createNormaliser(config.mappings, definitions), senders: new SenderTable(config.senders) };
 }
 
 /** The config sections a reload cannot apply in place, by name. */

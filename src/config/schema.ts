@@ -16,6 +16,8 @@ const OneOf = <const T extends readonly string[]>(values: T, options: { default?
   Type.Unsafe<T[number]>({ enum: [...values], ...options });
 
 const Transport = OneOf(['udp', 'tcp', 'tls']);
+/** A mapping timeout as PAN-OS bounds its User-ID timeout: 1–3600 minutes. */
+const TimeoutMinutes = (options: { default?: number } = {}) => Type.Integer({ minimum: 1, maximum: 3600, ...options });
 
 export const UdpSchema = strict({
   enabled: Type.Boolean({ default: true }),
@@ -65,6 +67,8 @@ export const SenderSchema = strict({
   defaultDomain: Type.Optional(Type.String({ minLength: 1 })),
   /** Pinned client-certificate fingerprints (RFC 5425 §4.2.1), e.g. "sha256:AB:CD:…". */
   tlsFingerprints: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  /** Timeout of this sender's mappings when their profile names none (DESIGN §5); default mappings.timeoutMinutes. */
+  timeoutMinutes: Type.Optional(TimeoutMinutes()),
 });
 
 export const SnapshotSchema = strict({
@@ -74,8 +78,8 @@ export const SnapshotSchema = strict({
 }, { default: {} });
 
 export const MappingsSchema = strict({
-  /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes. */
-  timeoutMinutes: Type.Integer({ minimum: 1, maximum: 3600, default: 45 }),
+  /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes; the last resort of DESIGN §5's timeout rule. */
+  timeoutMinutes: TimeoutMinutes({ default: 45 }),
   /** Capacity is reserved at start (~30 bytes a slot), so a typo such as 1e9 must not pass. */
   maxEntries: Type.Integer({ minimum: 1, maximum: 20_000_000, default: 1_000_000 }),
   ignoreUsers: Type.Array(Type.String({ minLength: 1 }), { default: [] }),

@@ -60,7 +60,7 @@ describe('accounting of the running listener', () => {
     const snapshotPath = join(listener.dir, 'data', 'mappings.json');
     const [saved] = await readSnapshot(snapshotPath);
     expect(saved).toMatchObject({ ip: '10.1.2.3', user: 'jdoe', sender: 'nac' });
-    await writeSnapshot(snapshotPath, [{ ...saved!, firstSeen: saved!.firstSeen - HOURS_2, lastSeen: saved!.lastSeen - HOURS_2, expiresAt: saved!.expiresAt - HOURS_2 }]);
+    await writeSnapshot(snapshotPath, [{ ...saved!, timeoutMs: saved!.timeoutMs ?? 45 * 60_000, firstSeen: saved!.firstSeen - HOURS_2, lastSeen: saved!.lastSeen - HOURS_2, expiresAt: saved!.expiresAt - HOURS_2 }]);
     const restarted = await listener.restart();
     await tacacs.waitFor(() => tacacs.requests.some((r) => r.remAddr === '10.1.2.3' && r.flags === FLAGS.stop), 15_000, 'the STOP of the expired mapping');
     expect(await restarted.mapping('10.1.2.3')).toBeNull();
