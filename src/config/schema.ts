@@ -142,6 +142,28 @@ export const AccountingSchema = strict({
   groups: Type.Array(AccountingGroupSchema, { default: [] }),
 }, { default: {} });
 
+/** A PAN-OS XML API user (`type=keygen`): exactly one of password (may be "${ENV}"), passwordFile, passwordHash. */
+export const XmlApiUserSchema = strict({
+  name: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9_.@-]+$' }),
+  password: Type.Optional(Type.String({ minLength: 1 })),
+  passwordFile: Type.Optional(Path),
+  /** `$scrypt$ln=…,r=…,p=…$<salt>$<hash>` as `uid-listener hash-password` prints it (docs/xml-api.md). */
+  passwordHash: Type.Optional(Type.String({ minLength: 1 })),
+  /** Timeout of this user's pushes that name none (the sender rule of DESIGN §5). */
+  timeoutMinutes: Type.Optional(TimeoutMinutes()),
+});
+
+/** The PAN-OS XML API at /api/ (docs/xml-api.md): served when users are configured, unless enabled is false. */
+export const XmlApiSchema = strict({
+  /** Default: on when `users` is not empty; `true` serves it for http.tokens alone. */
+  enabled: Type.Optional(Type.Boolean()),
+  users: Type.Array(XmlApiUserSchema, { default: [] }),
+  /** Where the secret that API keys are derived from is kept (made on first start, mode 0600). */
+  keySecretFile: Type.String({ minLength: 1, default: 'data/xml-api.secret' }),
+  /** Largest request body (form or multipart) accepted. */
+  maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+}, { default: {} });
+
 export const LogSchema = strict({
   level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
 }, { default: {} });
@@ -153,6 +175,7 @@ export const ConfigSchema = strict({
   mappings: MappingsSchema,
   http: HttpSchema,
   accounting: AccountingSchema,
+  xmlApi: XmlApiSchema,
   log: LogSchema,
 });
 
@@ -162,5 +185,7 @@ export type SenderConfig = Static<typeof SenderSchema>;
 export type MappingsConfig = Static<typeof MappingsSchema>;
 export type HttpConfig = Static<typeof HttpSchema>;
 export type AccountingConfig = Static<typeof AccountingSchema>;
+export type XmlApiConfig = Static<typeof XmlApiSchema>;
+export type XmlApiUserConfig = Static<typeof XmlApiUserSchema>;
 export type TacacsServerConfig = Static<typeof TacacsServerSchema>;
 export type Transport = Static<typeof Transport>;
