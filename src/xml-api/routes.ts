@@ -70,7 +70,8 @@ export async function registerXmlApi(app: FastifyInstance, options: XmlApiOption
       return send(reply, answer);
     };
     for (const url of ['/api', '/api/']) {
-      scope.route({ method: ['GET', 'POST'], url, bodyLimit: deps.maxBodyBytes, config: { public: true }, handler });
+      // Not in the OpenAPI document (a JSON contract); docs/xml-api.md describes it.
+      scope.route({ method: ['GET', 'POST'], url, bodyLimit: deps.maxBodyBytes, config: { public: true }, schema: { hide: true }, handler });
     }
   });
 }

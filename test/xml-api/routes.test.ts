@@ -213,3 +213,10 @@ describe('type=op', () => {
     expect((await op('<show><user><ip-user-mapping><all><type>BOGUS</type></all></ip-user-mapping></user></show>')).answer.code).toBe('17');
   });
 });
+
+describe('beside the JSON API', () => {
+  it('stays out of the OpenAPI document', async () => {
+    const doc = (await server.app.inject({ method: 'GET', url: '/openapi.json', headers: { authorization: 'Bearer tok-1' } })).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api'))).toEqual([]);
+  });
+});
