@@ -34,7 +34,7 @@ describe('accounting of the running listener', () => {
       config: {
         senders: [
           { name: 'esm', address: '127.0.0.1', transports: ['udp'] },
-          { name: 'nac', address: '127.0.0.2', transports: ['udp'] },
+          { name: 'nac', address: '127.0.0.2', transports: ['udp'], timeoutMinutes: 10 },
         ],
         accounting: {
           mode: 'start-stop',
@@ -73,6 +73,8 @@ describe('accounting of the running listener', () => {
     expect(new Set(jdoe.map((r) => arg(r.args, 'task_id')))).toEqual(new Set([saved!.id]));
     expect(jdoe.map((r) => r.port)).toEqual(['esm', 'nac', 'nac']);
     expect(jdoe.every((r) => r.user === 'jdoe')).toBe(true);
+    // The mapping's own timeout (RFC 8907 §8.2, minutes): the default at START, the nac sender's after its refresh.
+    expect(jdoe.map((r) => arg(r.args, 'timeout'))).toEqual(['45', '10', undefined]);
     const stop = jdoe[2]!;
     expect(arg(stop.args, 'reason')).toBe('timeout');
     expect(Number(arg(stop.args, 'stop_time'))).toBe(Math.floor((saved!.expiresAt - HOURS_2) / 1000)); // when it ran out, not when noticed
