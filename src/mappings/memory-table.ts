@@ -194,9 +194,9 @@ export class MemoryMappingTable implements MappingTable {
       const latest = expiryAt(now, mapping.timeoutMs);
       const capped = mapping.expiresAt > latest ? { ...mapping, expiresAt: latest } : mapping;
       this.#link(capped);
-      this.#schedule(capped);
       restored.push(capped);
     }
+    this.#compactExpiry(); // one O(n) heap build rather than a push per mapping
     return { restored, expired, evicted };
   }
 
