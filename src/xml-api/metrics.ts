@@ -24,7 +24,7 @@ export function instrumentXmlApi(app: FastifyInstance, registry: Registry, stats
   });
   new Counter({
     name: NAMES.entries,
-    help: 'uid-message login and logout entries applied through the XML API',
+    help: 'uid-message login and logout entries accepted through the XML API (then normalised and filtered like syslog events)',
     labelNames: ['event'] as const,
     registers: [registry],
     collect() {

@@ -53,3 +53,11 @@ describe('xmlApi config', () => {
     ]);
   });
 });
+
+describe('xmlApi served off loopback without HTTPS', () => {
+  it('is a warning at http.host', async () => {
+    const file = write(['http: { host: 0.0.0.0, tokens: [t] }', 'xmlApi:', "  users: [{ name: nac, password: '${PW}' }]"].join('\n'));
+    const loaded = await loadConfig(file, { PW: 'x' });
+    expect(loaded.warnings.map(formatIssue)).toEqual([expect.stringMatching(/uid\.yaml:1:\d+ the PAN-OS XML API is served on 0\.0\.0\.0 without http\.tls/)]);
+  });
+});
