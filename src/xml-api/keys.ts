@@ -39,6 +39,13 @@ interface Account {
 }
 
 const SECRET_BYTES = 32;
+/**
+ * Keygens waiting for their password check, at most. Checks run one at a time: scrypt runs
+ * on libuv's thread pool (4 threads), which the snapshot and the accounting spool need too,
+ * so a flood of keygens from the network must not occupy it; beyond this many waiting, a
+ * keygen is turned away (`busy`).
+ */
+export const MAX_KEYGENS_WAITING = 32;
 
 /** Reads the server secret, making it on first use. Throws UID_ERR_XML_API_SECRET when neither works. */
 export async function loadKeySecret(path: string): Promise<Buffer> {
@@ -92,8 +99,23 @@ export class KeyRing {
     ]);
   }
 
-  /** `type=keygen`: the user's key, or undefined for a wrong user or password. */
-  async keygen(user: string, password: string): Promise<string | undefined> {
+  #checking: Promise<unknown> = Promise.resolve();
+  #waiting = 0;
+
+  /** `type=keygen`: the user's key, undefined for a wrong user or password, or `busy` when too many wait. */
+  async keygen(user: string, password: string): Promise<string | undefined | 'busy'> {
+    if (this.#waiting >= MAX_KEYGENS_WAITING) return 'busy';
+    this.#waiting++;
+    const turn = this.#checking.then(() => this.#check(user, password));
+    this.#checking = turn.catch(() => undefined);
+    try {
+      return await turn;
+    } finally {
+      this.#waiting--;
+    }
+  }
+
+  async #check(user: string, password: string): Promise<string | undefined> {
     const found = this.#accounts.get(user);
     if (found === undefined) {
       await verifyPassword(password, this.#decoy);

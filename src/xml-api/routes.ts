@@ -142,6 +142,7 @@ async function keygen(params: Params, deps: Deps): Promise<XmlAnswer> {
   const password = params.get('password');
   if (user === undefined || password === undefined) return failure('UID_ERR_XML_API_REQUEST', 'type=keygen needs user and password');
   const key = await deps.keys.keygen(user, password);
+  if (key === 'busy') return failure('UID_ERR_XML_API_REQUEST', 'too many keygen requests at once; retry in a moment (keys do not change: keep the one you have)');
   return key === undefined ? failure('UID_ERR_XML_API_KEY', 'Invalid Credential: wrong user or password') : success({ key });
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyRing, TOKEN_PRINCIPAL, loadKeySecret } from '../../src/xml-api/keys.js';
+import { KeyRing, MAX_KEYGENS_WAITING, TOKEN_PRINCIPAL, loadKeySecret } from '../../src/xml-api/keys.js';
 import { hashPassword, parsePasswordHash, verifyPassword } from '../../src/xml-api/password-hash.js';
 
 let dir: string;
@@ -65,5 +65,15 @@ describe('KeyRing', () => {
     expect(changed.principal(key!)).toBeUndefined();
     const otherSecret = new KeyRing(Buffer.alloc(32, 8), [{ name: 'nac', password: 'pw1' }], []);
     expect(otherSecret.principal(key!)).toBeUndefined();
+  });
+
+  it('checks passwords one at a time and turns keygens away beyond the queue, answering the rest', async () => {
+    const passwordHash = await hashPassword('pw', { ln: 10, r: 8, p: 1 });
+    const ring = new KeyRing(secret, [{ name: 'u', passwordHash }], []);
+    const answers = await Promise.all(Array.from({ length: MAX_KEYGENS_WAITING + 5 }, (_, i) => ring.keygen('u', i % 2 === 0 ? 'pw' : 'no')));
+    expect(answers.filter((a) => a === 'busy')).toHaveLength(5);
+    const answered = answers.slice(0, MAX_KEYGENS_WAITING);
+    expect(answered.filter((a, i) => (i % 2 === 0 ? typeof a === 'string' && a !== 'busy' : a === undefined))).toHaveLength(MAX_KEYGENS_WAITING);
+    expect(await ring.keygen('u', 'pw')).toBe(answers[0]); // the queue drained
   });
 });

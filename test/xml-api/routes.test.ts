@@ -220,3 +220,21 @@ describe('beside the JSON API', () => {
     expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api'))).toEqual([]);
   });
 });
+
+describe('abuse', () => {
+  it('answers every mangled uid-message with PAN-OS XML, and one it refuses changes nothing', async () => {
+    const good = uidMessage('<login><entry name="ACME\\jdoe" ip="10.1.2.3" timeout="5"/></login><logout><entry ip="10.1.2.4"/></logout>');
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pieces = ['<', '>', '/', '"', '&', '&amp;', '<!--', ']]>', '<![CDATA[', '<!DOCTYPE a>', '<!ENTITY', '\u0000', '\uFFFF', '=', ' ', 'entry', 'login'];
+    for (let i = 0; i < 200; i++) {
+      const at = Math.floor(random() * good.length);
+      const cut = good.slice(0, at) + pieces[Math.floor(random() * pieces.length)] + good.slice(at + Math.floor(random() * 3));
+      const res = await server.app.inject({ method: 'POST', url: '/api/', headers: FORM, payload: form({ type: 'user-id', key, cmd: cut }) });
+      const answer = readAnswer(res.body);
+      expect(['success', 'error']).toContain(answer.status);
+      if (answer.status === 'error') expect(server.table.size, cut).toBe(0);
+      else server.table.delete('10.1.2.3'); // a mangling that is still a valid message
+    }
+  });
+});
