@@ -30,6 +30,7 @@ import { SenderTable } from './syslog/senders.js';
 import { SyslogSources } from './syslog/sources.js';
 import { lockState, type StateLock } from './state-lock.js';
 import { UdpWorkers } from './udp-workers/pool.js';
+import { xmlApiOptions } from './xml-api/setup.js';
 import type { WorkerSetup } from './udp-workers/protocol.js';
 
 /** How GET /healthz sees the listeners. */
@@ -186,6 +187,10 @@ export class App {
       health: () => this.#health(),
       ...(this.#accountant ? { accounting: (maxSessions: number) => this.#accountant!.status(maxSessions) } : {}),
       logger: this.log,
+      xmlApi: await xmlApiOptions(this.config, (event, sender) => {
+        const normalised = this.#pipeline.normalise(event, sender);
+        return normalised && this.table.apply(normalised);
+      }),
     });
     const { address, port } = await listenHttpServer(this.#http, this.config.http);
     this.#listeners.push({ name: 'http', state: 'listening', address: `${address}:${port}` });
@@ -267,13 +272,14 @@ export class App {
 }
 
 function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
-  return { profiles, normalise: createNormaliser(config.mappings), senders: new SenderTable(config.senders) };
+  const definitions = profiles.names.map((name) => profiles.profile(name)!.definition);
+  return { profiles, normalise: createNormaliser(config.mappings, definitions), senders: new SenderTable(config.senders) };
 }
 
 /** The config sections a reload cannot apply in place, by name. */
 function restartOnlySections(config: Config): Record<string, unknown> {
-  const { syslog, http, accounting, log, mappings: { timeoutMinutes, maxEntries, snapshot } } = config;
-  return { syslog, http, accounting, log, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
+  const { syslog, http, accounting, log, xmlApi, mappings: { timeoutMinutes, maxEntries, snapshot } } = config;
+  return { syslog, http, accounting, log, xmlApi, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
 }
 
 /** The restart-only sections that differ between two configs. */

@@ -37,6 +37,13 @@ export const ERROR_CODES = {
   // Squid helper (answered to Squid as BH message=…)
   UID_ERR_SQUID_REQUEST: { summary: 'a Squid helper request line carries no client address (%SRC first)' },
   UID_ERR_SQUID_LOOKUP: { summary: 'the Squid helper cannot get an answer from the listener (down, timeout, refused)' },
+  // PAN-OS XML API (/api/); the PAN-OS error code of each answer is in docs/xml-api.md
+  UID_ERR_XML_API_SECRET: { summary: 'the secret XML API keys are derived from cannot be read or made' },
+  UID_ERR_XML_API_KEY: { summary: 'an XML API key, user or password is missing or wrong (PAN-OS code 403)', status: 403 },
+  UID_ERR_XML_API_REQUEST: { summary: 'an XML API request lacks a parameter or has an illegal value (PAN-OS code 400)', status: 400 },
+  UID_ERR_XML_API_TOO_LARGE: { summary: 'an XML API request body is over xmlApi.maxBodyBytes (PAN-OS code 400)', status: 413 },
+  UID_ERR_XML_API_MALFORMED: { summary: 'an XML API command is not well-formed, declares a DOCTYPE or entity, or has a bad entry (PAN-OS code 18)' },
+  UID_ERR_XML_API_UNSUPPORTED: { summary: 'an XML API command or uid-message element this listener does not implement (PAN-OS code 17)' },
   // mapping table
   UID_ERR_SNAPSHOT_CORRUPT: { summary: 'a mapping snapshot cannot be read; it was moved aside' },
   UID_ERR_SNAPSHOT_IO: { summary: 'a mapping snapshot cannot be written' },

@@ -27,6 +27,7 @@ import { registerMappingRoutes } from './routes/mappings.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { SHARED_SCHEMAS, type HealthReport } from './schemas.js';
 import { loadHttpsMaterial } from './tls.js';
+import { registerXmlApi, type XmlApiOptions } from '../xml-api/routes.js';
 
 export interface HttpServerOptions {
   /** The `http` configuration with `tokens` resolved (`${ENV}` expanded, `tokensFile` merged in). */
@@ -42,6 +43,8 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Tuning of GET /v1/events; defaults in EVENT_STREAM_DEFAULTS. */
   readonly events?: Partial<EventStreamOptions>;
+  /** The PAN-OS XML API at /api/ (src/xml-api); absent when it is not served. */
+  readonly xmlApi?: XmlApiOptions;
 }
 
 /** A slow or stalled client may take this long to send its request, then it is cut off. */
@@ -84,6 +87,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     registerForwardAuthRoutes(app, table, trustedProxySet(config.trustedProxies));
     registerEventRoutes(app, streams);
     registerStatusRoutes(app, options);
+    if (options.xmlApi) await registerXmlApi(app, { ...options.xmlApi, table, registry: options.registry, logger });
     await app.ready();
     return app;
   } catch (err) {
