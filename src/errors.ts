@@ -32,10 +32,12 @@ export const ERROR_CODES = {
   UID_ERR_HTTP_UNAUTHORIZED: { summary: 'a bearer token is missing or wrong', status: 401 },
   UID_ERR_HTTP_NOT_FOUND: { summary: 'no such mapping or route', status: 404 },
   UID_ERR_HTTP_INTERNAL: { summary: 'an unexpected server error', status: 500 },
-  UID_ERR_HTTP_BUSY: { summary: 'too many event streams are open; retry later', status: 503 },
+  UID_ERR_HTTP_BUSY: { summary: 'too many event streams or history requests at once; retry later', status: 503 },
   // mapping table
   UID_ERR_SNAPSHOT_CORRUPT: { summary: 'a mapping snapshot cannot be read; it was moved aside' },
   UID_ERR_SNAPSHOT_IO: { summary: 'a mapping snapshot cannot be written' },
+  // audit trail
+  UID_ERR_AUDIT_IO: { summary: 'the audit trail cannot be written; lines wait in memory (bounded), then are dropped and counted' },
   // accounting
   UID_ERR_TACACS_FIELD: { summary: 'a TACACS+ field is longer than 255 octets' },
   UID_ERR_TACACS_CONNECT: { summary: 'a TACACS+ server cannot be reached' },

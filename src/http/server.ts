@@ -21,6 +21,7 @@ import { EVENT_STREAM_DEFAULTS, EventStreams, type EventStreamOptions } from './
 import { instrumentHttp } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerHistoryRoutes, type HistorySource } from './routes/history.js';
 import { registerMappingRoutes } from './routes/mappings.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { SHARED_SCHEMAS, type HealthReport } from './schemas.js';
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   /** Lists at most `maxSessions` sessions. */
   readonly accounting?: (maxSessions: number) => AccountingStatus;
   readonly logger: Logger;
+  /** The audit trail's reader; absent when `log.audit` is off (history then answers 404). */
+  readonly history?: HistorySource;
   /** Tuning of GET /v1/events; defaults in EVENT_STREAM_DEFAULTS. */
   readonly events?: Partial<EventStreamOptions>;
 }
@@ -80,6 +83,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     if (config.tokens.length > 0) requireTokens(app, config.tokens, () => metrics.authFailures.inc());
     registerMappingRoutes(app, table);
     registerEventRoutes(app, streams);
+    registerHistoryRoutes(app, options.history);
     registerStatusRoutes(app, options);
     await app.ready();
     return app;

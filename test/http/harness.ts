@@ -32,6 +32,7 @@ export interface TestServerOptions {
   readonly health?: () => HealthReport;
   readonly accounting?: (maxSessions: number) => AccountingStatus;
   readonly events?: HttpServerOptions['events'];
+  readonly history?: HttpServerOptions['history'];
 }
 
 export async function testServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -45,6 +46,7 @@ export async function testServer(options: TestServerOptions = {}): Promise<TestS
     health: options.health ?? (() => HEALTHY),
     ...(options.accounting ? { accounting: options.accounting } : {}),
     ...(options.events ? { events: options.events } : {}),
+    ...(options.history ? { history: options.history } : {}),
     logger: createLogger('debug', { write: (line: string) => { logs.push(line); } }),
   });
   return { app, table, registry, logs };

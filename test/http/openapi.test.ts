@@ -28,12 +28,13 @@ describe('GET /openapi.json', () => {
 
   it('documents every route of DESIGN §3 and the shared schemas by name', () => {
     expect(Object.keys(served['paths']).sort()).toEqual(
-      ['/healthz', '/metrics', '/v1/accounting', '/v1/events', '/v1/lookup', '/v1/mappings', '/v1/mappings/{ip}'],
+      ['/healthz', '/metrics', '/v1/accounting', '/v1/events', '/v1/lookup', '/v1/mappings', '/v1/mappings/{ip}',
+        '/v1/mappings/{ip}/history'],
     );
     expect(Object.keys(served['paths']['/v1/mappings/{ip}']).sort()).toEqual(['delete', 'get']);
     expect(served['paths']['/v1/mappings/{ip}']['get']['responses']['200']['content']['application/json']['schema'])
       .toEqual({ $ref: '#/components/schemas/Mapping' });
-    expect(Object.keys(served['components']['schemas'])).toEqual(expect.arrayContaining(['Mapping', 'Error', 'ChangeEvent', 'LookupItem']));
+    expect(Object.keys(served['components']['schemas'])).toEqual(expect.arrayContaining(['Mapping', 'Error', 'ChangeEvent', 'LookupItem', 'AuditEntry', 'History']));
     // Only /healthz is open when tokens are configured.
     expect(served['security']).toEqual([{ bearer: [] }]);
     expect(served['paths']['/healthz']['get']['security']).toEqual([]);
