@@ -10,7 +10,7 @@ import { Accountant } from './accounting/accountant.js';
 import { ServerGroup } from './accounting/server-group.js';
 import { AuditHistory } from './audit/history.js';
 import { AuditTrail } from './audit/trail.js';
-import { DEFAULT_CONFIG_NAME } from './config/default-config.js';
+import { DEFAULT_CONFIG_NAME, PACKAGE_ROOT } from './config/default-config.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { IdentityEvent } from './identify/event.js';
@@ -198,6 +198,9 @@ export class App {
       ...(this.#accountant ? { accounting: (maxSessions: number) => this.#accountant!.status(maxSessions) } : {}),
       logger: this.log,
       ...(this.#history ? { history: this.#history } : {}),
+      profiles: () => this.#pipeline.profiles,
+      senders: () => this.config.senders,
+      uiDir: join(PACKAGE_ROOT, 'dist', 'ui'),
     });
     const { address, port } = await listenHttpServer(this.#http, this.config.http);
     this.#listeners.push({ name: 'http', state: 'listening', address: `${address}:${port}` });
