@@ -44,6 +44,14 @@ export class MappingsPanel {
       this.#search = query || undefined;
       void this.#runSearch();
     });
+    // A row of the table opens that address in the search (its history, when the trail is on).
+    byId('mapping-rows').addEventListener('click', (event) => {
+      const ip = (event.target as Element).closest('tr')?.dataset['ip'];
+      if (!ip) return;
+      byId<HTMLInputElement>('search').value = ip;
+      this.#search = ip;
+      void this.#runSearch();
+    });
     byId('search-clear').addEventListener('click', () => {
       byId<HTMLInputElement>('search').value = '';
       this.#search = undefined;

@@ -65,9 +65,14 @@ describe('status page', () => {
     await page.evaluate('window.notReloaded = true'); // a reload would lose it
 
     await sendUdp(listener.ports.udp, esmLeef('jdoe', '10.1.2.3'));
-    const row = await page.waitForSelector('#mapping-rows tr[data-ip="10.1.2.3"]');
-    expect(await row.innerText()).toMatch(/10\.1\.2\.3\s+jdoe\s+lo\s+traps-esm-leef/);
+    // Rows are redrawn as changes arrive: query by selector each time, never hold an element.
+    const row = '#mapping-rows tr[data-ip="10.1.2.3"]';
+    await page.waitForSelector(row);
+    expect(await page.innerText(row)).toMatch(/10\.1\.2\.3\s+jdoe\s+lo\s+traps-esm-leef/);
     expect(await page.evaluate('window.notReloaded')).toBe(true);
+
+    await page.click(row); // opens the address in the search
+    await page.waitForSelector('#search-result tr[data-ip="10.1.2.3"]');
 
     await sendUdp(listener.ports.udp, churnMessage('logout', 'jdoe', '10.1.2.3'));
     await page.waitForSelector('#mapping-rows tr[data-ip="10.1.2.3"]', { state: 'detached' });
@@ -77,10 +82,11 @@ describe('status page', () => {
     expect(await page.innerText('#sender-rows tr[data-sender="lo"]')).toContain('127.0.0.1 (udp, tcp, tls)');
     expect(await page.innerText('#accounting-body')).toContain('Accounting is off');
 
-    // Search by address: not mapped now.
-    await page.fill('#search', '10.1.2.3');
-    await page.click('#search-form button[type=submit]');
+    // The search follows the change stream: the address is not mapped now.
     await page.waitForSelector('#search-result >> text=10.1.2.3 is not mapped now.');
+    await page.fill('#search', 'jdoe');
+    await page.click('#search-form button[type=submit]');
+    await page.waitForSelector('#search-result >> text=jdoe is not mapped at any address.');
 
     await page.fill('#tester-lines', `${esmLeef('alice', '10.9.0.1')}\nnot a login at all`);
     await page.click('#tester-form button[type=submit]');
