@@ -36,6 +36,8 @@ export class MappingsPanel {
   readonly #fresh = new Set<string>();
   #search: string | undefined;
   #total: number | undefined;
+  /** Set while a page of the table is loading: changes wait here. */
+  #queue: ServerEvent[] | undefined;
 
   constructor() {
     byId('search-form').addEventListener('submit', (event) => {
@@ -61,9 +63,19 @@ export class MappingsPanel {
 
   /** (Re)loads one page of the table: at start and after a `resync`. */
   async load(): Promise<void> {
-    const page = await json<{ items: Mapping[] }>(`/v1/mappings?limit=${PAGE}`);
+    // Changes that arrive while the page is on its way are applied on top of it afterwards:
+    // the page may have been read before them.
+    const queued: ServerEvent[] = [];
+    this.#queue = queued;
+    let page: { items: Mapping[] };
+    try {
+      page = await json<{ items: Mapping[] }>(`/v1/mappings?limit=${PAGE}`);
+    } finally {
+      if (this.#queue === queued) this.#queue = undefined;
+    }
     this.#rows.clear();
     for (const m of [...page.items].sort((a, b) => a.lastSeen.localeCompare(b.lastSeen))) this.#rows.set(m.ip, m);
+    for (const event of queued) this.apply(event);
     this.#draw();
   }
 
@@ -74,6 +86,10 @@ export class MappingsPanel {
   }
 
   apply(event: ServerEvent): void {
+    if (this.#queue) {
+      this.#queue.push(event);
+      return;
+    }
     if (event.type === 'resync') {
       void this.load();
       return;
