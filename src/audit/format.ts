@@ -9,6 +9,7 @@
  * - `oldUser` is the user a `user-changed` line replaced, null on every other kind.
  * A line that does not parse (a crash cut it short) is skipped by readers, never fatal.
  */
+import { isoTime } from '../http/present.js';
 import type { Mapping, MappingChange } from '../mappings/table.js';
 
 export type AuditReason = 'login' | 'replaced' | 'logout' | 'admin' | 'timeout' | 'capacity';
@@ -49,7 +50,8 @@ export function changeReason(change: MappingChange): AuditReason {
   }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** Without a Date per call: a change costs three of these on the table's path. */
+const iso = isoTime;
 
 export function auditEntry(change: MappingChange, timeMs: number): AuditEntry {
   const m: Mapping = change.mapping;
@@ -68,9 +70,17 @@ export function auditEntry(change: MappingChange, timeMs: number): AuditEntry {
   };
 }
 
-/** One line, LF included. Key order is part of the format (`time` first). */
-export function formatAuditLine(entry: AuditEntry): string {
-  return `${JSON.stringify(entry)}\n`;
+const text = JSON.stringify;
+
+/**
+ * One line, LF included. Key order is part of the format (`time` first). Written field by
+ * field (each string through JSON.stringify), which is several times cheaper than
+ * stringifying the object and gives the same bytes.
+ */
+export function formatAuditLine(e: AuditEntry): string {
+  return `{"time":"${e.time}","kind":"${e.kind}","reason":"${e.reason}","ip":${text(e.ip)},"user":${text(e.user)},` +
+    `"oldUser":${e.oldUser === null ? 'null' : text(e.oldUser)},"sender":${text(e.sender)},"profile":${text(e.profile)},` +
+    `"id":${text(e.id)},"firstSeen":"${e.firstSeen}","lastSeen":"${e.lastSeen}"}\n`;
 }
 
 /** The entry on one line (without its LF), or undefined for a damaged line. */

@@ -56,7 +56,8 @@ describe('audit trail format', () => {
       oldUser: 'ACME\\jdoe', sender: 'vpn', profile: 'vpn-login', id: 'id-2', firstSeen: new Date(T0).toISOString(), lastSeen: new Date(T0).toISOString(),
     });
     expect(entries.filter((e) => e.kind !== 'user-changed').every((e) => e.oldUser === null)).toBe(true);
-    for (const line of text) {
+    for (const [i, line] of text.entries()) {
+      expect(line).toBe(JSON.stringify(entries[i])); // the same bytes as stringifying the object
       expect(line.startsWith('{"time":"')).toBe(true);
       expect(line.slice(TIME_OFFSET, TIME_OFFSET + TIME_LENGTH)).toBe(JSON.parse(line).time);
       expect(line.includes(ipNeedle('10.1.2.3').toString())).toBe(true);
