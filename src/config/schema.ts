@@ -166,8 +166,20 @@ export const XmlApiSchema = strict({
   maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
 }, { default: {} });
 
+/** The audit trail of table changes (docs/audit.md); off unless a path is given. */
+export const AuditSchema = strict({
+  path: Path,
+  /** A file is rotated before it grows past this. */
+  maxBytes: Type.Integer({ minimum: 1024 * 1024, default: 64 * 1024 * 1024 }),
+  /** Rotated files kept besides the current one (`<path>.1` … `<path>.<keep>`). */
+  keep: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  /** Also write refreshes that bring nothing new (every heartbeat: large). */
+  refreshes: Type.Boolean({ default: false }),
+});
+
 export const LogSchema = strict({
   level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  audit: Type.Optional(AuditSchema),
 }, { default: {} });
 
 export const ConfigSchema = strict({
@@ -191,3 +203,4 @@ export type XmlApiConfig = Static<typeof XmlApiSchema>;
 export type XmlApiUserConfig = Static<typeof XmlApiUserSchema>;
 export type TacacsServerConfig = Static<typeof TacacsServerSchema>;
 export type Transport = Static<typeof Transport>;
+export type AuditConfig = Static<typeof AuditSchema>;

@@ -33,6 +33,9 @@ export interface TestServerOptions {
   readonly accounting?: (maxSessions: number) => AccountingStatus;
   readonly events?: HttpServerOptions['events'];
   readonly xmlApi?: HttpServerOptions['xmlApi'];
+  readonly history?: HttpServerOptions['history'];
+  readonly profiles?: HttpServerOptions['profiles'];
+  readonly senders?: HttpServerOptions['senders'];
 }
 
 export async function testServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -47,6 +50,9 @@ export async function testServer(options: TestServerOptions = {}): Promise<TestS
     ...(options.accounting ? { accounting: options.accounting } : {}),
     ...(options.events ? { events: options.events } : {}),
     ...(options.xmlApi ? { xmlApi: options.xmlApi } : {}),
+    ...(options.history ? { history: options.history } : {}),
+    ...(options.profiles ? { profiles: options.profiles } : {}),
+    ...(options.senders ? { senders: options.senders } : {}),
     logger: createLogger('debug', { write: (line: string) => { logs.push(line); } }),
   });
   return { app, table, registry, logs };
