@@ -17,7 +17,8 @@ export const PROFILE_TYPES = ['regex', 'field'] as const;
 export const ExpectedEventSchema = strict({
   user: Text,
   ip: Text,
-  event: Event,
+  /** Omitted: the profile's own `event`. */
+  event: Type.Optional(Event),
 });
 
 export const SampleSchema = strict({
@@ -31,6 +32,8 @@ const common = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_.-]+$' })),
   description: Type.Optional(Type.String()),
   event: Event,
+  /** A user ending in `$` (a computer account) maps only when this is true. */
+  machineAccounts: Type.Optional(Type.Boolean()),
   samples: Type.Optional(Type.Array(SampleSchema)),
 };
 

@@ -65,6 +65,8 @@ export const SenderSchema = strict({
   defaultDomain: Type.Optional(Type.String({ minLength: 1 })),
   /** Pinned client-certificate fingerprints (RFC 5425 §4.2.1), e.g. "sha256:AB:CD:…". */
   tlsFingerprints: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  /** /healthz reports the sender quiet (and degraded) after this long without a message; fractions allowed. */
+  quietAfterMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 525_600 })),
 });
 
 export const SnapshotSchema = strict({
@@ -140,6 +142,8 @@ export const AccountingSchema = strict({
 
 export const LogSchema = strict({
   level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /** Messages that mapped nothing logged at debug, at most this many per sender and minute (0: off). */
+  unmatchedSamples: Type.Integer({ minimum: 0, maximum: 10_000, default: 0 }),
 }, { default: {} });
 
 export const ConfigSchema = strict({

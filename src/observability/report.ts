@@ -7,6 +7,7 @@
 import type { AccountingEvent } from '../accounting/accounting-events.js';
 import type { ServerGroupEvent } from '../accounting/server-group.js';
 import { errorFields } from '../errors.js';
+import type { UnmatchedSampleEvent } from '../identify/unmatched-sample.js';
 import type { MappingTableEvent, SnapshotEvent } from '../mappings/events.js';
 import type { SyslogEvent } from '../syslog/events.js';
 import type { UdpWorkersEvent } from '../udp-workers/events.js';
@@ -19,6 +20,7 @@ export interface Reporter {
   accounting(event: AccountingEvent): void;
   serverGroup(event: ServerGroupEvent): void;
   udpWorkers(event: UdpWorkersEvent): void;
+  identify(event: UnmatchedSampleEvent): void;
 }
 
 export function createReporter(log: Logger): Reporter {
@@ -132,6 +134,12 @@ export function createReporter(log: Logger): Reporter {
             `accounting group ${event.group} recovered on ${event.server}`);
           return;
       }
+    },
+
+    identify(event) {
+      // Debug only, and rate-limited per sender where it is made (log.unmatchedSamples).
+      log.debug({ event: event.type, sender: event.sender, outcome: event.outcome, reason: event.reason, message: event.message },
+        `message from ${event.sender} mapped nothing: ${event.reason}`);
     },
 
     udpWorkers(event) {

@@ -21,7 +21,7 @@ describe('testMessage', () => {
     expect(testMessage(set, 'Prevention|duser=jdoe\tdst=10.1.2.3', 1).reason).toBe('event not matched');
     expect(testMessage(set, 'Service is alive|dst=10.1.2.3', 1).reason).toBe('no user (esm)');
     expect(testMessage(set, 'Service is alive|duser=jdoe', 1).reason).toBe('no address (esm)');
-    expect(testMessage(set, 'Service is alive|duser=jdoe\tdst=0.0.0.0', 1).reason).toBe('address invalid (esm)');
+    expect(testMessage(set, 'Service is alive|duser=jdoe\tdst=0.0.0.0', 1).reason).toBe("address invalid: '0.0.0.0' (esm)");
   });
 
   it('does not touch the ingestion counters', () => {
