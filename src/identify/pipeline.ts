@@ -116,7 +116,8 @@ export class IdentifyPipeline {
   #sample(data: Buffer, sender: Sender, slot: number, outcome: number): void {
     const { perMinute, onSample } = this.#options.unmatched!;
     const now = this.#options.clock.now;
-    if (!(now - (this.#sampleWindow[slot] ?? 0) < MINUTE_MS)) {
+    const windowStart = this.#sampleWindow[slot];
+    if (windowStart === undefined || now - windowStart >= MINUTE_MS) {
       this.#sampleWindow[slot] = now;
       this.#sampled[slot] = 0;
     }
