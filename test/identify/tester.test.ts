@@ -51,3 +51,19 @@ describe('checkSamples', () => {
     ]);
   });
 });
+
+describe('samples and machine accounts', () => {
+  it('takes the profile\'s event when an expect entry leaves it out, and maps machine accounts only when the profile asks', () => {
+    const strict: ProfileDefinition = { ...esm, name: 'strict', usernameRegex: 'duser=([A-Za-z0-9_$]+)', samples: [
+      { message: 'Service is alive|duser=jdoe\tdst=10.1.2.3', expect: [{ user: 'jdoe', ip: '10.1.2.3' }] },
+      { message: 'Service is alive|duser=PC01$\tdst=10.1.2.3', expect: [] },
+    ] };
+    const machines: ProfileDefinition = { ...strict, name: 'machines', machineAccounts: true, samples: [
+      { message: 'Service is alive|duser=PC01$\tdst=10.1.2.3', expect: [{ user: 'PC01$', ip: '10.1.2.3' }] },
+    ] };
+    expect(checkSamples(ProfileSet.compile([strict, machines]))).toEqual([]);
+    const wrong: ProfileDefinition = { ...strict, name: 'wrong', event: 'logout', samples: [{ message: 'Service is alive|duser=jdoe\tdst=10.1.2.3', expect: [{ user: 'jdoe', ip: '10.1.2.3', event: 'login' }] }] };
+    expect(checkSamples(ProfileSet.compile([wrong]))[0]!.message).toMatch(/expected login jdoe at 10\.1\.2\.3 but got logout jdoe/);
+  });
+});
+

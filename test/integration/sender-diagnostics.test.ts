@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { UdpClient } from '../support/listener-clients.js';
 import { InProcessListener, ListenerProcess, MAIN, cleanupListeners, metric, sendCounted, waitUntil, type Listener } from '../support/listener.js';
 
@@ -104,6 +105,12 @@ describe('per-sender outcomes in a running listener', () => {
     expect(body.quietSenders).toEqual([{ name: 'silent', quietAfterMinutes: 0.01, lastMessageAt: null }]);
     expect(metric(await listener.metrics(), 'uid_sender_quiet', { sender: 'silent' })).toBe(1);
     expect(metric(await listener.metrics(), 'uid_sender_quiet', { sender: 'lo' })).toBe(0);
+  });
+
+  it('keeps the per-sender counts across a reload', async () => {
+    const before = await outcomesOf(listener);
+    listener.app.reload(await loadConfig(listener.configFile));
+    expect(await outcomesOf(listener)).toEqual(before);
   });
 
   it('test-profile --config --sender yields for the same lines exactly what the listener mapped, with the reasons it logged', async () => {
