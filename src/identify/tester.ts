@@ -142,10 +142,10 @@ function filterReason(normalise: Normaliser, event: IdentityEvent): string {
   }
 }
 
-/** Rejected text as the reason shows it: in single quotes, control characters escaped, long text cut. */
+/** Rejected text as the reason shows it: in single quotes, control characters escaped (`\u0001`), long text cut. */
 function quote(text: string): string {
-  const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text).slice(1, -1);
-  return `'${shown}'`;
+  const cut = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  return `'${cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
 }
 
 function describeExpected(e: ExpectedEvent, event: IdentityAction): string {

@@ -117,7 +117,7 @@ describe('SenderTester', () => {
 
   it('names the text each rule rejected', () => {
     expect(tester.test('LOGIN user=jdoe ip=10.50.0.300', 1).reason).toBe("address invalid: '10.50.0.300' (kv-login)");
-    expect(tester.test('LOGIN user=svc_x ip=10.1.1.1', 1).reason).toBe("ignored user: 'ACME\\\\svc_x' (ignoreUsers) (kv-login)");
+    expect(tester.test('LOGIN user=svc_x ip=10.1.1.1', 1).reason).toBe("ignored user: 'ACME\\svc_x' (ignoreUsers) (kv-login)");
     expect(tester.test('LOGIN user=jdoe ip=192.0.2.9', 1).reason).toBe("address '192.0.2.9' in excludeNetworks (kv-login)");
     expect(tester.test('LOGIN user=PC-01$ ip=10.1.1.1', 1).reason).toMatch(/^machine account: 'PC-01\$' .*\(kv-login\)$/);
     expect(tester.test('LOGIN user=jdoe', 1).reason).toBe('no address (kv-login)');
@@ -127,5 +127,13 @@ describe('SenderTester', () => {
     const before = set.stats.messages;
     expect(new SenderTester(set, NO_MAPPING_RULES, b).test('LOGIN user=jdoe ip=10.1.1.1', 1).reason).toBe('event not matched');
     expect(set.stats.messages).toBe(before);
+  });
+});
+
+describe('reasons', () => {
+  it('show control characters escaped and cut long text', () => {
+    const tester = new SenderTester(set, NO_MAPPING_RULES, a);
+    expect(tester.test('LOGIN user=a\u0001b ip=10.1.1.1', 1).reason).toBe("user invalid: 'a\\u0001b' (kv-login)");
+    expect(tester.test(`LOGIN user=jdoe ip=${'1'.repeat(100)}`, 1).reason).toBe(`address invalid: '${'1'.repeat(80)}…' (kv-login)`);
   });
 });

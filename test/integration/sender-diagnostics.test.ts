@@ -93,7 +93,7 @@ describe('per-sender outcomes in a running listener', () => {
     const logged = samples(listener);
     expect(logged).toHaveLength(2); // the other four unmatched messages came within the same minute
     expect(logged.map((l) => [l.level, l['sender'], l['outcome'], l['reason'], l['message']])).toEqual([
-      [20, 'lo', 'filtered', "ignored user: 'ACME\\\\svc_backup' (ignoreUsers) (diag-login)", `<14>Dec  3 12:00:00 dev01 ${LINES[1]}`],
+      [20, 'lo', 'filtered', "ignored user: 'ACME\\svc_backup' (ignoreUsers) (diag-login)", `<14>Dec  3 12:00:00 dev01 ${LINES[1]}`],
       [20, 'lo', 'machine_account', "machine account: 'PC-01$' (the profile does not set machineAccounts) (diag-login)", `<14>Dec  3 12:00:00 dev01 ${LINES[2]}`],
     ]);
   });
