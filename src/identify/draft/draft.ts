@@ -54,8 +54,10 @@ const UNUSABLE_USER = /^(?:-|n\/a|none|null|\(null\)|unknown|anonymous logon|)$/
 const ASSIGNED = /assign|tunnel|framed|virtual|ipv[46] ?address|vpn|inside|private/i;
 /** Addresses of the far side or of the device, last. */
 const REMOTE = /remote|remip|public|nas|server|device|dvc|gateway|peer|dst_?host|^IP$/i;
-const USER_VALUE = { '"': '([^"]+)', "'": "([^']+)", '>': '([^>]+)', '': '([^\\s"\',;|]+)' } as const;
+const USER_VALUE = { '"': '([^"]+)', "'": "([^']+)", '>': '([^>]+)', '': '([^\\s"\',;|^]+)' } as const;
 const ADDRESS_VALUE = '([0-9A-Fa-f:.]+)';
+/** PRI, an RFC 3164 or RFC 5424 timestamp and the host name: the same in every line of one device, and no event marker. */
+const SYSLOG_HEADER = /^(?:<\d{1,3}>)?(?:1 )?(?:[A-Z][a-z]{2} [ \d]\d (?:\d{4} )?\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) +\S+ +/;
 
 export function draftProfile(messages: readonly string[], name: string): Draft {
   const lines = messages.filter((m) => m.trim() !== '').map(readLine);
@@ -109,7 +111,7 @@ function eventPart(candidates: readonly Line[], others: readonly Line[], notes: 
     if (alsoIn > 0) notes.push(`${alsoIn} failure or other line(s) carry the same ${kind}: check that the event part tells them apart`);
     return { eventRegex: pattern, core: lines };
   }
-  const shared = sharedText(candidates.map((l) => l.text));
+  const shared = sharedText(candidates.map(withoutValues));
   if (shared.length >= 4) {
     notes.push(`no event id recognised: the event part is the longest text every line shares, ${JSON.stringify(shared)}; prefer a message id or event name`);
     return { eventRegex: escapeRegex(shared), core: candidates };
@@ -190,18 +192,36 @@ function alternation(patterns: readonly string[]): string {
   return [...new Set(patterns)].join('|');
 }
 
-/** The longest text every line contains (trimmed), or ''. */
+/** A line's text without its syslog header, every recognised value blanked out: what is left can mark the event. */
+function withoutValues(line: Line): string {
+  let text = line.text.replace(SYSLOG_HEADER, '');
+  for (const { value } of line.fields) if (value.trim() !== '') text = text.split(value).join('\u0000');
+  return text;
+}
+
+/** The longest text every line contains, without a word cut in two or punctuation at either end, or ''. */
 function sharedText(texts: readonly string[]): string {
   if (texts.length === 0) return '';
   const [first, ...rest] = [...texts].sort((a, b) => a.length - b.length) as [string, ...string[]];
   let best = '';
   for (let start = 0; start < first.length; start++) {
     let end = start + best.length + 1;
-    while (end <= first.length && rest.every((t) => t.includes(first.slice(start, end)))) end++;
-    const found = first.slice(start, end - 1);
+    // A blanked value (NUL) ends the run: the shared text never spans a value.
+    while (end <= first.length && !first.slice(start, end).includes('\u0000') && rest.every((t) => t.includes(first.slice(start, end)))) end++;
+    const found = wholeWords(first, start, end - 1);
     if (found.length > best.length) best = found;
   }
-  return best.trim();
+  return best.replace(/^[^\w%<]+|[^\w>]+$/g, ''); // "]: Accepted " → "Accepted": no stray punctuation at the ends
+}
+
+/** `text.slice(start, end)` less a word fragment at either end (a word that goes on beyond the shared text). */
+function wholeWords(text: string, start: number, end: number): string {
+  const word = /\w/;
+  let from = start;
+  let to = end;
+  if (from > 0 && word.test(text[from - 1]!)) while (from < to && word.test(text[from]!)) from++;
+  if (to < text.length && word.test(text[to]!)) while (to > from && word.test(text[to - 1]!)) to--;
+  return text.slice(from, to);
 }
 
 /** Every line as a sample, with what the compiled draft maps from it. */

@@ -3,7 +3,8 @@
  * write them, each with the exact text around the value, so a pattern can be written that
  * finds the same value again:
  *
- * - `key=value`, the value quoted ("…", '…') or bare (LEEF 1.0 tab-separated attributes, CEF
+ * - `key=value`, the value quoted ("…", '…') or bare (LEEF 1.0 tab-separated attributes, LEEF 2.0
+ *   with `^` as its delimiter, CEF
  *   extensions, FortiGate/Sophos/WatchGuard key=value logs);
  * - JSON members `"key":"value"` / `"key":123` (NXLog, Winlogbeat, cloud proxies);
  * - text labels before a value: `User <jdoe>`, `Username = jdoe`, `user: jdoe`, `IP <…>`,
@@ -32,7 +33,7 @@ export interface Marker {
   readonly pattern: string;
 }
 
-const KV = /(?:^|[\s|,;{(\[>])(([A-Za-z_][A-Za-z0-9_.-]{0,63})=("?|'?))([^"'\s,;|]*)/g;
+const KV = /(?:^|[\s|,;{(\[>^])(([A-Za-z_][A-Za-z0-9_.-]{0,63})=("?|'?))([^"'\s,;|^]*)/g;
 const JSON_MEMBER = /("([A-Za-z_][A-Za-z0-9_.-]{0,63})"\s*:\s*("?))((?:[^"\\,}\s]|\\.)*)/g;
 const ANGLE = /\b(((?:IPv[46] )?[A-Za-z][A-Za-z -]{0,30}?)\s*<)([^<>]*)>/g;
 const LABEL = /\b((User(?:name)?|user(?:name)?|USER(?:NAME)?|Account Name|Account|account|Login|login|IP Address|IP address|IP|Address|address|Client IP|client IP|Assigned IP|assigned IP)\s*[=:]\s*('?))([^\s,;'"<>]+)/g;

@@ -74,6 +74,28 @@ describe('what the draft could not decide', () => {
   });
 });
 
+describe('other shapes', () => {
+  const maps = (lines: string[], message: string) => {
+    const set = ProfileSet.compile([draftProfile(lines, 'd').definition]);
+    return testMessage(set, message, 1).events.map(({ user, ip }) => `${user} ${ip}`);
+  };
+
+  it('reads LEEF 2.0 attributes separated by ^, pairing usrName with the source address', () => {
+    const line = 'LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=10.0.1.8^dst=10.0.0.5^usrName=jdoe';
+    expect(maps([line, line.replace('jdoe', 'asmith').replace('10.0.1.8', '10.0.1.9')], line)).toEqual(['jdoe 10.0.1.8']);
+  });
+
+  it('finds sshd\'s words when there is no event id, leaving out the syslog header and the failures', () => {
+    const lines = [
+      '<38>Mar  1 10:00:00 fw sshd[123]: Accepted publickey for jdoe from 10.0.0.1 port 22 ssh2',
+      '<38>Mar  1 10:05:00 fw sshd[124]: Accepted password for asmith from 10.0.0.2 port 52200 ssh2',
+      '<38>Mar  1 10:05:00 fw sshd[125]: Failed password for asmith from 10.0.0.3 port 52201 ssh2',
+    ];
+    expect(draftProfile(lines, 'd').definition.eventRegex).toBe('Accepted');
+    expect(lines.map((l) => maps(lines, l))).toEqual([['jdoe 10.0.0.1'], ['asmith 10.0.0.2'], []]);
+  });
+});
+
 describe('lineKind', () => {
   it('sorts failure, logout and login wording, failures first', () => {
     expect(lineKind('%ASA-6-113015: AAA user authentication Rejected')).toBe('failure');
