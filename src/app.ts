@@ -197,6 +197,9 @@ export class App {
     this.#snapshot?.start();
     this.log.info({ config: source, profiles: this.#pipeline.profiles.names.length, senders: config.senders.length,
       mappings: this.table.size, accounting: config.accounting.mode }, 'uid-listener started');
+    if (config.log.unmatchedSamples > 0 && samplesPerMinute(config.log) === 0) {
+      this.log.warn({ level: config.log.level }, 'log.unmatchedSamples is set but the samples log at debug: set log.level to debug to see them');
+    }
   }
 
   async #startHttp(): Promise<void> {
