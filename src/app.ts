@@ -19,7 +19,7 @@ import type { ProfileSet } from './identify/profile-set.js';
 import { addSenderStats, createSenderStats, senderActivity, type SenderActivity } from './identify/sender-stats.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from './identify/stats.js';
 import { unmatchedSampling } from './identify/unmatched-sample.js';
-import { accountingHealth } from './http/health.js';
+import { accountingHealth, quietSenders } from './http/health.js';
 import { buildHttpServer, listenHttpServer } from './http/server.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
@@ -233,11 +233,11 @@ export class App {
 
   #health(): HealthReport {
     const accounting = this.#accountant?.status(0);
-    const quiet = this.senderActivity().filter((s) => s.quiet);
+    const quiet = quietSenders(this.senderActivity());
     return {
       listeners: this.#listeners.map((l) => ({ ...l })),
       mappings: this.table.size,
-      ...(quiet.length > 0 ? { quietSenders: quiet.map(quietSender) } : {}),
+      ...(quiet.length > 0 ? { quietSenders: quiet } : {}),
       ...(accounting ? { accounting: accountingHealth(accounting) } : {}),
     };
   }
@@ -299,10 +299,6 @@ export class App {
 /** `log.unmatchedSamples`, which logs at debug: off unless the level shows debug lines. */
 function samplesPerMinute(log: Config['log']): number {
   return log.level === 'debug' || log.level === 'trace' ? log.unmatchedSamples : 0;
-}
-
-function quietSender(s: SenderActivity): { name: string; quietAfterMinutes: number; lastMessageAt: string | null } {
-  return { name: s.name, quietAfterMinutes: s.quietAfterMinutes!, lastMessageAt: s.lastMessageAt === null ? null : new Date(s.lastMessageAt).toISOString() };
 }
 
 /** The config sections a reload cannot apply in place, by name. */

@@ -149,6 +149,7 @@ export type HealthBody = Static<typeof HealthSchema>;
 export type HealthReport = Omit<HealthBody, 'status'>;
 export type ListenerHealth = Static<typeof ListenerHealthSchema>;
 export type AccountingHealth = Static<typeof AccountingHealthSchema>;
+export type QuietSender = Static<typeof QuietSenderSchema>;
 
 const AccountedSessionSchema = Type.Object({
   taskId: Type.String(),
