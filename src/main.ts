@@ -28,7 +28,7 @@ const USAGE = `Usage:
   uid-listener test-profile --config FILE --sender NAME MESSAGES_FILE|- [--json]
       The same, exactly as the running listener would for that sender (its profiles,
       defaultDomain, ignoreUsers and networks).
-  uid-listener draft-profile SAMPLES_FILE [--out FILE]
+  uid-listener draft-profile SAMPLES_FILE [--out FILE] [--name NAME]
       Draft a starting profile (YAML) from sample lines of a device no profile covers.
   uid-listener --help | --version
 `;
