@@ -13,11 +13,15 @@ import { AuditTrail } from './audit/trail.js';
 import { DEFAULT_CONFIG_NAME, PACKAGE_ROOT } from './config/default-config.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { tickingClock } from './identify/clock.js';
 import type { IdentityEvent } from './identify/event.js';
-import { addNormaliseStats, createNormaliser, newNormaliseStats, type Normaliser } from './identify/normalise.js';
+import { addNormaliseStats, newNormaliseStats } from './identify/normalise.js';
+import { IdentifyPipeline } from './identify/pipeline.js';
 import type { ProfileSet } from './identify/profile-set.js';
+import { addSenderStats, createSenderStats, senderActivity, type SenderActivity } from './identify/sender-stats.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from './identify/stats.js';
-import { accountingHealth } from './http/health.js';
+import { unmatchedSampling } from './identify/unmatched-sample.js';
+import { accountingHealth, quietSenders } from './http/health.js';
 import { buildHttpServer, listenHttpServer } from './http/server.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
@@ -27,7 +31,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createReporter, type Reporter } from './observability/report.js';
 import { ensureCertificates } from './syslog/certificates.js';
 import { udpKernelDropCounter } from './syslog/kernel-drops.js';
-import type { MessageHandler, Sender } from './syslog/message.js';
+import type { MessageHandler } from './syslog/message.js';
 import { SenderTable } from './syslog/senders.js';
 import { SyslogSources } from './syslog/sources.js';
 import { lockState, type StateLock } from './state-lock.js';
@@ -46,7 +50,7 @@ interface ListenerState {
 /** What a reload may swap while running; everything else needs a restart. */
 interface Pipeline {
   readonly profiles: ProfileSet;
-  readonly normalise: Normaliser;
+  readonly identify: IdentifyPipeline;
   readonly senders: SenderTable;
 }
 
@@ -74,15 +78,17 @@ export class App {
   /** Counters of profile sets and normalisers replaced by reloads, so metrics never go back. */
   readonly #retiredIdentify: IdentifyStats = createStats([]);
   readonly #retiredNormalise = newNormaliseStats();
-  /** The sender of the message being matched; set before each match so `emit` needs no closure per message. */
-  #sender: Sender | undefined;
+  readonly #retiredSenders = createSenderStats();
+  /** The seconds clock of the per-sender counters (identify/clock.ts), and when the listener was made. */
+  readonly #clock = tickingClock();
+  readonly #startedAt = Date.now();
 
   constructor(loaded: LoadedConfig, log: Logger) {
     const { config } = loaded;
     this.log = log;
     this.#loaded = loaded;
     this.#report = createReporter(log);
-    this.#pipeline = buildPipeline(loaded);
+    this.#pipeline = this.#buildPipeline(loaded);
     this.table = new MemoryMappingTable({
       timeoutMinutes: config.mappings.timeoutMinutes,
       maxEntries: config.mappings.maxEntries,
@@ -101,7 +107,8 @@ export class App {
       sources: () => this.#syslogSources,
       kernelDrops,
       identify: () => [this.#pipeline.profiles.stats, this.#retiredIdentify, ...(this.#udpWorkers?.identifyStats() ?? [])],
-      normalise: () => [this.#pipeline.normalise.stats, this.#retiredNormalise, ...(this.#udpWorkers?.normaliseStats() ?? [])],
+      normalise: () => [this.#pipeline.identify.normalise.stats, this.#retiredNormalise, ...(this.#udpWorkers?.normaliseStats() ?? [])],
+      senders: () => this.senderActivity(),
       udpWorkers: () => this.#udpWorkers,
       table: () => this.table,
       snapshot: () => this.#snapshot?.stats,
@@ -133,6 +140,7 @@ export class App {
         apply: (event) => this.table.apply(event),
         onEvent: this.#report.syslog,
         onPoolEvent: this.#report.udpWorkers,
+        onIdentifyEvent: this.#report.identify,
       })
       : undefined;
     // With workers, UDP is theirs: the sources here take TLS and TCP only.
@@ -154,14 +162,27 @@ export class App {
 
   /** One message from an admitted sender: match, normalise, apply. Synchronous for the in-memory table. */
   readonly #handle: MessageHandler = (data, sender) => {
-    this.#sender = sender;
-    this.#pipeline.profiles.forSender(sender).match(data, sender, this.#emit);
+    this.#pipeline.identify.handle(data, sender);
   };
 
-  readonly #emit = (event: IdentityEvent): void => {
-    const normalised = this.#pipeline.normalise(event, this.#sender!);
-    if (normalised) this.table.apply(normalised);
+  readonly #apply = (event: IdentityEvent): void => {
+    this.table.apply(event);
   };
+
+  /** Each configured sender's messages by outcome, identity events, last message and quiet state (metrics, /healthz). */
+  senderActivity(now = Date.now()): SenderActivity[] {
+    const all = [this.#pipeline.identify.senderStats, this.#retiredSenders, ...(this.#udpWorkers?.senderStats() ?? [])];
+    return senderActivity(this.config.senders, all, this.#startedAt, now);
+  }
+
+  #buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
+    const { mappings, senders, log } = config;
+    const identify = new IdentifyPipeline({
+      profiles, mappings, senders, clock: this.#clock, sink: this.#apply,
+      unmatched: unmatchedSampling(profiles, mappings, samplesPerMinute(log), this.#report.identify),
+    });
+    return { profiles, identify, senders: new SenderTable(senders) };
+  }
 
   async start(): Promise<void> {
     const { config, source } = this.#loaded;
@@ -188,6 +209,9 @@ export class App {
     this.#snapshot?.start();
     this.log.info({ config: source, profiles: this.#pipeline.profiles.names.length, senders: config.senders.length,
       mappings: this.table.size, accounting: config.accounting.mode }, 'uid-listener started');
+    if (config.log.unmatchedSamples > 0 && samplesPerMinute(config.log) === 0) {
+      this.log.warn({ level: config.log.level }, 'log.unmatchedSamples is set but the samples log at debug: set log.level to debug to see them');
+    }
   }
 
   async #startHttp(): Promise<void> {
@@ -199,7 +223,7 @@ export class App {
       ...(this.#accountant ? { accounting: (maxSessions: number) => this.#accountant!.status(maxSessions) } : {}),
       logger: this.log,
       xmlApi: await xmlApiOptions(this.config, (event, sender) => {
-        const normalised = this.#pipeline.normalise(event, sender);
+        const normalised = this.#pipeline.identify.normalise(event, sender);
         return normalised && this.table.apply(normalised);
       }),
       ...(this.#history ? { history: this.#history } : {}),
@@ -222,14 +246,18 @@ export class App {
       senders: config.senders,
       profiles: profiles.names.map((name) => profiles.profile(name)!.definition),
       mappings: { ignoreUsers, includeNetworks, excludeNetworks },
+      // The per-minute allowance is shared out among the workers (rounded up).
+      unmatchedSamples: Math.ceil(samplesPerMinute(config.log) / Math.max(1, udp.workers ?? 1)),
     };
   }
 
   #health(): HealthReport {
     const accounting = this.#accountant?.status(0);
+    const quiet = quietSenders(this.senderActivity());
     return {
       listeners: this.#listeners.map((l) => ({ ...l })),
       mappings: this.table.size,
+      ...(quiet.length > 0 ? { quietSenders: quiet } : {}),
       ...(accounting ? { accounting: accountingHealth(accounting) } : {}),
     };
   }
@@ -260,6 +288,7 @@ export class App {
     for (const group of this.#groups) group.close();
     await this.#http?.close();
     this.table.close();
+    this.#clock.stop();
     await Promise.all(this.#locks.map((lock) => lock.release()));
     this.#locks = [];
     this.log.info({ mappings: this.table.size }, 'uid-listener stopped');
@@ -271,11 +300,12 @@ export class App {
    * accounting) needs a restart; a reload that changes it says so.
    */
   reload(next: LoadedConfig): void {
-    const pipeline = buildPipeline(next);
+    const pipeline = this.#buildPipeline(next);
     const previousConfig = this.#loaded.config;
     const previous = this.#pipeline;
     addIdentifyStats(this.#retiredIdentify, previous.profiles.stats);
-    addNormaliseStats(this.#retiredNormalise, previous.normalise.stats);
+    addNormaliseStats(this.#retiredNormalise, previous.identify.normalise.stats);
+    addSenderStats(this.#retiredSenders, previous.identify.senderStats);
     this.#pipeline = pipeline;
     this.#sources.setSenders(pipeline.senders);
     this.#loaded = next;
@@ -288,9 +318,9 @@ export class App {
   }
 }
 
-function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
-  const definitions = profiles.names.map((name) => profiles.profile(name)!.definition);
-  return { profiles, normalise: createNormaliser(config.mappings, definitions), senders: new SenderTable(config.senders) };
+/** `log.unmatchedSamples`, which logs at debug: off unless the level shows debug lines. */
+function samplesPerMinute(log: Config['log']): number {
+  return log.level === 'debug' || log.level === 'trace' ? log.unmatchedSamples : 0;
 }
 
 /** The config sections a reload cannot apply in place, by name. */

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   UID_ERR_CONFIG_PORT: { summary: 'two TCP listeners (syslog TCP, syslog TLS, HTTP) would bind the same host and port' },
   UID_ERR_PROFILE_REGEX: { summary: 'a profile regex that RE2 refuses (lookaround, backreference, syntax)' },
   UID_ERR_PROFILE_SAMPLE: { summary: "a profile sample does not yield what its 'expect' says" },
+  UID_ERR_DRAFT_INPUT: { summary: 'draft-profile was given no sample lines to learn from' },
   // listeners
   UID_ERR_LISTEN: { summary: 'a port cannot be bound' },
   UID_ERR_TLS_MATERIAL: { summary: 'a certificate, key or CA cannot be loaded' },

@@ -29,6 +29,11 @@ const USAGE = `Usage:
       listener at URL maps to it (docs/integrations.md).
   uid-listener hash-password
       Read a password from stdin and print its scrypt hash for xmlApi.users[].passwordHash.
+  uid-listener test-profile --config FILE --sender NAME MESSAGES_FILE|- [--json]
+      The same, exactly as the running listener would for that sender (its profiles,
+      defaultDomain, ignoreUsers and networks).
+  uid-listener draft-profile SAMPLES_FILE [--out FILE] [--name NAME]
+      Draft a starting profile (YAML) from sample lines of a device no profile covers.
   uid-listener --help | --version
 `;
 
@@ -46,6 +51,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['test-profile', testProfile],
   ['squid-helper', async (args) => (await import('./cli/squid-helper.js')).squidHelper(args)],
   ['hash-password', async (args: string[]) => (await import('./cli/hash-password.js')).hashPasswordCommand(args)],
+  ['draft-profile', async (args) => (await import('./cli/draft-profile.js')).draftProfileCommand(args)],
 ]);
 
 async function main(argv: string[]): Promise<number> {
@@ -111,7 +117,15 @@ function summary({ config, source, profiles }: LoadedConfig): string {
 }
 
 async function testProfile(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const options = { json: { type: 'boolean' }, config: { type: 'string' }, sender: { type: 'string' } } as const;
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  if (values.config !== undefined || values.sender !== undefined) {
+    if (values.config === undefined || values.sender === undefined || positionals.length !== 1) {
+      throw new UsageError('--config FILE and --sender NAME go together, with one MESSAGES_FILE (or -)');
+    }
+    const { senderTester } = await import('./cli/test-sender.js');
+    return testMessages(positionals[0]!, await senderTester(values.config, values.sender), values.json === true);
+  }
   const [target, messages, extra] = positionals;
   if (target === undefined || extra !== undefined) throw new UsageError('expects PROFILE_FILE|PROFILE_DIR and at most one MESSAGES_FILE');
   const [{ loadProfiles }, { checkSamples, testMessage }] = await Promise.all([import('./config/profiles.js'), import('./identify/tester.js')]);
@@ -124,11 +138,16 @@ async function testProfile(args: string[]): Promise<number> {
     await print(`${profiles.names.length} profile(s), every sample passes: ${profiles.names.join(', ')}\n`);
     return OK;
   }
+  return testMessages(messages, (message, line) => testMessage(profiles, message, line), values.json === true);
+}
+
+/** Each line of `messages` (a file, or - for stdin) through `test`, printed as it comes. */
+async function testMessages(messages: string, test: (message: string, line: number) => TestResult, json: boolean): Promise<number> {
   const input = messages === '-' ? process.stdin : createReadStream(messages);
   try {
     for await (const [line, message] of messageLines(input)) {
-      const result = testMessage(profiles, message, line);
-      await print(values.json ? toJsonLine(result) : describe(result));
+      const result = test(message, line);
+      await print(json ? toJsonLine(result) : describe(result));
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

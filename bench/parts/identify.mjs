@@ -1,6 +1,7 @@
 /**
  * The identify stage alone (a micro-benchmark, one core): messages/s through
- * ProfileSet.forSender(...).match with every shipped profile loaded, beside in-process
+ * ProfileSet.forSender(...).match with every shipped profile loaded, and the whole identify
+ * pipeline (match, normalise, per-sender counting) as ingestion runs it, beside in-process
  * baselines on the same messages: Buffer.indexOf of the event literal (the least a
  * prefilter can do) and a plain JS implementation (toString + three JS RegExps). Each
  * figure is the best of several rounds.
@@ -15,6 +16,7 @@ export default {
   async run(ctx) {
     const { loadProfiles } = await import('../../dist/config/profiles.js');
     const { PROFILES } = await import('../lib/listener.mjs');
+    const { IdentifyPipeline } = await import('../../dist/identify/pipeline.js');
     const { profiles: set, issues } = await loadProfiles(PROFILES);
     if (issues.length > 0) throw new Error(`profiles/ has issues: ${issues.map((i) => i.message).join('; ')}`);
     const rounds = ctx.smoke ? 1 : 5;
@@ -57,10 +59,16 @@ export default {
     };
     const matcherOf = (sender) => { const m = set.forSender(sender); return (data) => m.match(data, sender, emit); };
     const diagnose = (strategy) => { const { matcher } = set.diagnose(undefined, strategy); return (data) => matcher.match(data, anySender, emit); };
+    // What ingestion runs per message: the matcher above, then normalise and the per-sender counts (issue 11 item 6).
+    const pipeline = new IdentifyPipeline({
+      profiles: set, mappings: { ignoreUsers: [], includeNetworks: [], excludeNetworks: [] }, senders: [anySender],
+      clock: { now: Date.now() }, sink: emit, diagnostic: true,
+    });
     const subjects = {
       'match, ESM sender (1 profile)': matcherOf(esmSender),
       [`match, any sender (${set.names.length} profiles, literal scan)`]: diagnose('set'),
       [`match, any sender (${set.names.length} profiles, indexOf per profile)`]: diagnose('literal'),
+      [`identify pipeline, any sender (${set.names.length} profiles: match, normalise, per-sender counts)`]: (data) => pipeline.handle(data, anySender),
     };
     const rows = [];
     const figures = {};

@@ -17,7 +17,8 @@ export const PROFILE_TYPES = ['regex', 'field'] as const;
 export const ExpectedEventSchema = strict({
   user: Text,
   ip: Text,
-  event: Event,
+  /** Omitted: the profile's own `event`. */
+  event: Type.Optional(Event),
 });
 
 export const SampleSchema = strict({
@@ -33,6 +34,8 @@ const common = {
   event: Event,
   /** Timeout of the mappings this profile makes, 1–3600 minutes (DESIGN §5); default the sender's, then mappings.timeoutMinutes. */
   timeoutMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+  /** A user ending in `$` (a computer account) maps only when this is true. */
+  machineAccounts: Type.Optional(Type.Boolean()),
   samples: Type.Optional(Type.Array(SampleSchema)),
 };
 

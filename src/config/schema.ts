@@ -69,6 +69,8 @@ export const SenderSchema = strict({
   tlsFingerprints: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
   /** Timeout of this sender's mappings when their profile names none (DESIGN §5); default mappings.timeoutMinutes. */
   timeoutMinutes: Type.Optional(TimeoutMinutes()),
+  /** /healthz reports the sender quiet (and degraded) after this long without a message; fractions allowed. */
+  quietAfterMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 525_600 })),
 });
 
 export const SnapshotSchema = strict({
@@ -180,6 +182,8 @@ export const AuditSchema = strict({
 export const LogSchema = strict({
   level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   audit: Type.Optional(AuditSchema),
+  /** Messages that mapped nothing logged at debug, at most this many per sender and minute (0: off). */
+  unmatchedSamples: Type.Integer({ minimum: 0, maximum: 10_000, default: 0 }),
 }, { default: {} });
 
 export const ConfigSchema = strict({

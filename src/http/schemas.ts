@@ -124,15 +124,24 @@ export const AccountingHealthSchema = Type.Object({
   }, { additionalProperties: false })),
 }, { $id: 'AccountingHealth', additionalProperties: false });
 
+export const QuietSenderSchema = Type.Object({
+  name: Type.String({ description: 'the sender (senders[].name)' }),
+  quietAfterMinutes: Type.Number({ description: 'its senders[].quietAfterMinutes' }),
+  lastMessageAt: Nullable(Timestamp('its last message; null when it sent nothing since the listener started')),
+}, { $id: 'QuietSender', additionalProperties: false });
+
 const healthFields = {
   listeners: Type.Array(ref(ListenerHealthSchema)),
   mappings: Type.Integer({ minimum: 0, description: 'entries in the mapping table' }),
   accounting: Type.Optional(ref(AccountingHealthSchema)),
+  quietSenders: Type.Optional(Type.Array(ref(QuietSenderSchema), {
+    description: 'senders with quietAfterMinutes that sent nothing for longer than that (absent when none)',
+  })),
 };
 
 export const HealthSchema = Type.Object({
   status: OneOf(['ok', 'degraded', 'down'], {
-    description: 'down (HTTP 503): no listener is listening; degraded: a listener or an accounting group is not up',
+    description: 'down (HTTP 503): no listener is listening; degraded: a listener or an accounting group is not up, or a sender went quiet',
   }),
   ...healthFields,
 }, { $id: 'Health', additionalProperties: false });
@@ -141,6 +150,7 @@ export type HealthBody = Static<typeof HealthSchema>;
 export type HealthReport = Omit<HealthBody, 'status'>;
 export type ListenerHealth = Static<typeof ListenerHealthSchema>;
 export type AccountingHealth = Static<typeof AccountingHealthSchema>;
+export type QuietSender = Static<typeof QuietSenderSchema>;
 
 const AccountedSessionSchema = Type.Object({
   taskId: Type.String(),
@@ -184,6 +194,6 @@ export const AccountingQuerySchema = Type.Object({
 /** Every schema routes refer to by `$id`, in dependency order for `addSchema`. */
 export const SHARED_SCHEMAS: readonly TSchema[] = [
   ErrorDetailSchema, ErrorSchema, MappingSchema, MappingListSchema, LookupRequestSchema, LookupItemSchema,
-  LookupResponseSchema, ChangeEventSchema, ResyncEventSchema, ListenerHealthSchema, AccountingHealthSchema,
+  LookupResponseSchema, ChangeEventSchema, ResyncEventSchema, ListenerHealthSchema, AccountingHealthSchema, QuietSenderSchema,
   HealthSchema, AccountingStatusSchema,
 ];

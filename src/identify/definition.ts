@@ -14,7 +14,8 @@ export interface Position {
 }
 
 export interface ExpectedEvent {
-  readonly event: IdentityAction;
+  /** Omitted: the profile's own `event` (every profile fixes its event). */
+  readonly event?: IdentityAction;
   readonly user: string;
   readonly ip: string;
 }
@@ -35,6 +36,8 @@ interface CommonDefinition {
   readonly event: IdentityAction;
   /** Timeout of the mappings it makes, in minutes (DESIGN §5); absent: the sender's, then the table's. */
   readonly timeoutMinutes?: number;
+  /** Machine accounts (`HOST$`) map like users; off by default (outcome `machine_account`). */
+  readonly machineAccounts?: boolean;
   readonly samples?: readonly SampleDefinition[];
   /** Where the profile starts (its file, 1:1 when loaded from YAML). */
   readonly at?: Position;

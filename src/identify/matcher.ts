@@ -20,13 +20,18 @@ import RE2 from 're2';
 import type { Sender } from '../syslog/message.js';
 import type { IdentityEvent } from './event.js';
 import { LiteralScanner } from './literal-scan.js';
+import { NO_PROFILE } from './outcome.js';
 import type { CompiledProfile } from './profile.js';
 import { undoRelay } from './relay.js';
 import type { IdentifyStats, ProfileCounters } from './stats.js';
 
 export interface ProfileMatcher {
-  /** Runs one message through the profiles; calls `emit` once per identity event, synchronously. */
-  match(data: Buffer, sender: Sender, emit: (event: IdentityEvent) => void): void;
+  /**
+   * Runs one message through the profiles; calls `emit` once per identity event,
+   * synchronously. Returns the furthest outcome the profiles reached (outcome.ts):
+   * NO_PROFILE when none matched, EMITTED when one emitted, else why none did.
+   */
+  match(data: Buffer, sender: Sender, emit: (event: IdentityEvent) => void): number;
 }
 
 /** `none` runs every event regex on every message: the reference the prefilters must equal. */
@@ -55,10 +60,10 @@ export function createMatcher(
     : new LoopMatcher([...profiles], counters, stats, strategy === 'literal');
 }
 
-/** A profile whose event part matched: count it and extract. */
-function extract(profile: CompiledProfile, counters: ProfileCounters, data: Buffer, sender: string, emit: (event: IdentityEvent) => void): void {
+/** A profile whose event part matched: count it and extract; returns the profile's outcome. */
+function extract(profile: CompiledProfile, counters: ProfileCounters, data: Buffer, sender: string, emit: (event: IdentityEvent) => void): number {
   counters.matched++;
-  profile.extract(data, sender, emit, counters);
+  return profile.extract(data, sender, emit, counters);
 }
 
 /** `literal` and `none`: one profile after the other. */
@@ -70,10 +75,10 @@ class LoopMatcher implements ProfileMatcher {
     private readonly prefilter: boolean,
   ) {}
 
-  match(raw: Buffer, sender: Sender, emit: (event: IdentityEvent) => void): void {
+  match(raw: Buffer, sender: Sender, emit: (event: IdentityEvent) => void): number {
     this.stats.messages++;
     const data = undoRelay(raw);
-    let matched = false;
+    let outcome = NO_PROFILE;
     for (let i = 0; i < this.profiles.length; i++) {
       const p = this.profiles[i]!;
       if (this.prefilter && p.literal !== null) {
@@ -82,10 +87,11 @@ class LoopMatcher implements ProfileMatcher {
       } else if (!p.eventMatches(data)) {
         continue;
       }
-      matched = true;
-      extract(p, this.counters[i]!, data, sender.name, emit);
+      const reached = extract(p, this.counters[i]!, data, sender.name, emit);
+      if (reached > outcome) outcome = reached;
     }
-    if (!matched) this.stats.unmatched++;
+    if (outcome === NO_PROFILE) this.stats.unmatched++;
+    return outcome;
   }
 }
 
@@ -127,13 +133,13 @@ class SetMatcher implements ProfileMatcher {
     this.restHit = new Uint8Array(profiles.length);
   }
 
-  match(raw: Buffer, sender: Sender, emit: (event: IdentityEvent) => void): void {
+  match(raw: Buffer, sender: Sender, emit: (event: IdentityEvent) => void): number {
     this.stats.messages++;
     const data = undoRelay(raw);
     const { profiles, literalOf, found, restHit } = this;
     const literalHits = this.scanner === null ? 0 : this.scanner.scan(data, found);
     const restDecided = this.rest.length > 0 && this.markRest(data);
-    let matched = false;
+    let outcome = NO_PROFILE;
     for (let i = 0; i < profiles.length; i++) {
       const p = profiles[i]!;
       const literal = literalOf[i]!;
@@ -142,12 +148,13 @@ class SetMatcher implements ProfileMatcher {
       } else if (restDecided ? restHit[i] === 0 : !p.eventMatches(data)) {
         continue;
       }
-      matched = true;
-      extract(p, this.counters[i]!, data, sender.name, emit);
+      const reached = extract(p, this.counters[i]!, data, sender.name, emit);
+      if (reached > outcome) outcome = reached;
     }
     if (literalHits > 0) found.fill(0);
     if (restDecided) restHit.fill(0);
-    if (!matched) this.stats.unmatched++;
+    if (outcome === NO_PROFILE) this.stats.unmatched++;
+    return outcome;
   }
 
   /** Marks the literal-less profiles the RE2.Set matches; false when it cannot say (each profile's regex decides). */

@@ -52,9 +52,17 @@ export function addNormaliseStats(into: NormaliseStats, from: NormaliseStats): v
   into.excluded += from.excluded;
 }
 
-export type Normaliser = ((event: IdentityEvent, sender: NormaliseSender) => IdentityEvent | null) & { readonly stats: NormaliseStats };
+/** Which rule dropped the last event a normaliser dropped, and the text it judged (for the tester's reasons). */
+export type Rejection = '' | 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks';
 
-type NormaliseConfig = Pick<MappingsConfig, 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks'>;
+export type Normaliser = ((event: IdentityEvent, sender: NormaliseSender) => IdentityEvent | null) & {
+  readonly stats: NormaliseStats;
+  /** Set when an event is dropped (string writes only: nothing is made for them). */
+  readonly rejectedBy: Rejection;
+  readonly rejected: string;
+};
+
+export type NormaliseConfig = Pick<MappingsConfig, 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks'>;
 
 export function createNormaliser(config: NormaliseConfig, profiles: readonly NormaliseProfile[] = []): Normaliser {
   const profileTimeouts = new Map<string, number>();
@@ -64,28 +72,34 @@ export function createNormaliser(config: NormaliseConfig, profiles: readonly Nor
   const include = networks(config.includeNetworks, 'includeNetworks');
   const exclude = networks(config.excludeNetworks, 'excludeNetworks');
   const stats = newNormaliseStats();
+  const reject = (by: Rejection, text: string): null => {
+    self.rejectedBy = by;
+    self.rejected = text;
+    return null;
+  };
 
   const normalise = (event: IdentityEvent, sender: NormaliseSender): IdentityEvent | null => {
     let user = event.user;
     if (sender.defaultDomain !== undefined && !isQualified(user)) user = `${sender.defaultDomain}\\${user}`;
     if ((wholeName !== null && wholeName.test(user)) || (accountName !== null && accountName.test(account(user)))) {
       stats.ignoredUser++;
-      return null;
+      return reject('ignoreUsers', user);
     }
     if (include !== null && !include.has(event.ip)) {
       stats.notIncluded++;
-      return null;
+      return reject('includeNetworks', event.ip);
     }
     if (exclude !== null && exclude.has(event.ip)) {
       stats.excluded++;
-      return null;
+      return reject('excludeNetworks', event.ip);
     }
     stats.passed++;
     const timeoutMs = event.timeoutMs ?? profileTimeouts.get(event.profile) ?? minutes(sender.timeoutMinutes);
     if (user === event.user && timeoutMs === event.timeoutMs) return event;
     return timeoutMs === undefined ? { ...event, user } : { ...event, user, timeoutMs };
   };
-  return Object.assign(normalise, { stats });
+  const self = Object.assign(normalise, { stats, rejectedBy: '' as Rejection, rejected: '' });
+  return self;
 }
 
 function minutes(value: number | undefined): number | undefined {

@@ -15,15 +15,22 @@ export interface ProfileCounters {
   noUser: number;
   /** A user was found but is unusable: control characters, or longer than 255 bytes. */
   invalidUser: number;
+  /** A machine account (`HOST$`) from a profile without `machineAccounts: true`. */
+  machineAccount: number;
   /** Event and user matched but the address part found nothing. */
   noAddress: number;
   /** Address matches that are not a usable host address (malformed, 0.0.0.0, ::, multicast). */
   invalidAddress: number;
   /** Messages with more address matches than MAX_ADDRESSES_PER_MESSAGE (32); the rest were ignored. */
   addressCapped: number;
+  /**
+   * The text of the last user or address rejected (invalid, machine account), for the
+   * tester's reasons; a reference to a string already made, not a counter.
+   */
+  rejected: string;
 }
 
-const PROFILE_COUNTERS = ['matched', 'emitted', 'noUser', 'invalidUser', 'noAddress', 'invalidAddress', 'addressCapped'] as const;
+const PROFILE_COUNTERS = ['matched', 'emitted', 'noUser', 'invalidUser', 'machineAccount', 'noAddress', 'invalidAddress', 'addressCapped'] as const;
 
 export interface IdentifyStats {
   /** Messages offered to `match`. */
@@ -34,7 +41,7 @@ export interface IdentifyStats {
 }
 
 function zeroCounters(event: IdentityAction): ProfileCounters {
-  return { event, matched: 0, emitted: 0, noUser: 0, invalidUser: 0, noAddress: 0, invalidAddress: 0, addressCapped: 0 };
+  return { event, matched: 0, emitted: 0, noUser: 0, invalidUser: 0, machineAccount: 0, noAddress: 0, invalidAddress: 0, addressCapped: 0, rejected: '' };
 }
 
 export function createStats(profiles: readonly { readonly name: string; readonly event: IdentityAction }[]): IdentifyStats {
@@ -49,6 +56,7 @@ export function resetStats(stats: IdentifyStats): void {
   stats.unmatched = 0;
   for (const counters of Object.values(stats.profiles)) {
     for (const key of PROFILE_COUNTERS) counters[key] = 0;
+    counters.rejected = '';
   }
 }
 

@@ -8,6 +8,7 @@ import type { GroupAccountingStats } from '../accounting/accountant.js';
 import type { AuditStats } from '../audit/events.js';
 import type { IdentifyStats } from '../identify/stats.js';
 import type { NormaliseStats } from '../identify/normalise.js';
+import type { SenderActivity } from '../identify/sender-stats.js';
 import type { MappingTableStats, SnapshotStats } from '../mappings/events.js';
 import type { StreamSourceStats, UdpSourceStats } from '../syslog/stats.js';
 
@@ -23,6 +24,8 @@ export interface MetricSources {
   /** Current and retired (before a reload) identify counters; their sum is reported. */
   readonly identify: () => readonly IdentifyStats[];
   readonly normalise: () => readonly NormaliseStats[];
+  /** Per configured sender: messages by outcome, identity events, last message (all processes summed). */
+  readonly senders?: () => readonly SenderActivity[];
   readonly table: () => { readonly size: number; readonly stats: MappingTableStats };
   readonly snapshot: () => SnapshotStats | undefined;
   readonly accounting: () => readonly GroupAccountingStats[];
@@ -102,6 +105,7 @@ export function createMetrics(from: MetricSources): Metrics {
       for (const c of Object.values(stats.profiles)) {
         bump('no_user', c.noUser);
         bump('invalid_user', c.invalidUser);
+        bump('machine_account', c.machineAccount);
         bump('no_address', c.noAddress);
         bump('invalid_address', c.invalidAddress);
         bump('address_capped', c.addressCapped);
@@ -116,6 +120,26 @@ export function createMetrics(from: MetricSources): Metrics {
     }
     for (const [reason, value] of sum) add({ reason }, value);
   });
+
+  readMetric('counter', registry, 'uid_sender_messages_total', 'Messages from each sender by outcome (docs/troubleshooting.md "Outcomes")',
+    ['sender', 'outcome'], (add) => {
+      for (const s of from.senders?.() ?? []) for (const [outcome, value] of Object.entries(s.messages)) add({ sender: s.name, outcome }, value);
+    });
+  readMetric('counter', registry, 'uid_sender_identity_events_total', 'Identity events from each sender that reached the table, by event',
+    ['sender', 'event'], (add) => {
+      for (const s of from.senders?.() ?? []) {
+        add({ sender: s.name, event: 'login' }, s.events.login);
+        add({ sender: s.name, event: 'logout' }, s.events.logout);
+      }
+    });
+  readMetric('gauge', registry, 'uid_sender_last_message_seconds', 'When each sender\'s last message came, Unix seconds to the second (0: none since start)',
+    ['sender'], (set) => {
+      for (const s of from.senders?.() ?? []) set({ sender: s.name }, s.lastMessageAt === null ? 0 : Math.floor(s.lastMessageAt / 1000));
+    });
+  readMetric('gauge', registry, 'uid_sender_quiet', '1 when a sender with quietAfterMinutes sent nothing for longer than that, else 0',
+    ['sender'], (set) => {
+      for (const s of from.senders?.() ?? []) if (s.quietAfterMinutes !== undefined) set({ sender: s.name }, s.quiet ? 1 : 0);
+    });
 
   readMetric('gauge', registry, 'uid_mappings', 'IP-to-user mappings in the table', [], (set) => set({}, from.table().size));
   readMetric('counter', registry, 'uid_mapping_changes_total', 'Mapping table changes by kind', ['kind'], (add) => {

@@ -8,6 +8,7 @@ import type { AccountingEvent } from '../accounting/accounting-events.js';
 import type { ServerGroupEvent } from '../accounting/server-group.js';
 import type { AuditEvent } from '../audit/events.js';
 import { errorFields } from '../errors.js';
+import type { UnmatchedSampleEvent } from '../identify/unmatched-sample.js';
 import type { MappingTableEvent, SnapshotEvent } from '../mappings/events.js';
 import type { SyslogEvent } from '../syslog/events.js';
 import type { UdpWorkersEvent } from '../udp-workers/events.js';
@@ -21,6 +22,7 @@ export interface Reporter {
   serverGroup(event: ServerGroupEvent): void;
   udpWorkers(event: UdpWorkersEvent): void;
   audit(event: AuditEvent): void;
+  identify(event: UnmatchedSampleEvent): void;
 }
 
 export function createReporter(log: Logger): Reporter {
@@ -134,6 +136,12 @@ export function createReporter(log: Logger): Reporter {
             `accounting group ${event.group} recovered on ${event.server}`);
           return;
       }
+    },
+
+    identify(event) {
+      // Debug only, and rate-limited per sender where it is made (log.unmatchedSamples).
+      log.debug({ event: event.type, sender: event.sender, outcome: event.outcome, reason: event.reason, message: event.message },
+        `message from ${event.sender} mapped nothing: ${event.reason}`);
     },
 
     udpWorkers(event) {

@@ -21,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { UidError } from '../errors.js';
 import type { IdentityEvent } from '../identify/event.js';
 import { addNormaliseStats, newNormaliseStats, type NormaliseStats } from '../identify/normalise.js';
+import { addSenderStats, createSenderStats, type SenderStats } from '../identify/sender-stats.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from '../identify/stats.js';
+import type { UnmatchedSampleEvent } from '../identify/unmatched-sample.js';
 import type { SyslogEvent, SyslogEventHandler } from '../syslog/events.js';
 import { addUdpStats, newUdpStats, type UdpSourceStats } from '../syslog/stats.js';
 import type { UdpWorkersEventHandler } from './events.js';
@@ -44,6 +46,8 @@ export interface UdpWorkersOptions {
   /** The workers' syslog events (each kind a peer can provoke is rate-limited per worker). */
   readonly onEvent?: SyslogEventHandler;
   readonly onPoolEvent?: UdpWorkersEventHandler;
+  /** The workers' unmatched-message samples (log.unmatchedSamples). */
+  readonly onIdentifyEvent?: (event: UnmatchedSampleEvent) => void;
   /** The worker entry; default the compiled worker.js beside this file. */
   readonly script?: string;
 }
@@ -63,7 +67,7 @@ export class UdpWorkers {
   readonly #options: UdpWorkersOptions;
   readonly #merge: OrderedMerge;
   readonly #members = new Map<number, Member>();
-  readonly #retired = { udp: newUdpStats(), identify: createStats([]), normalise: newNormaliseStats(), overflow: 0 };
+  readonly #retired = { udp: newUdpStats(), identify: createStats([]), normalise: newNormaliseStats(), senders: createSenderStats(), overflow: 0 };
   #applyErrors = 0;
   #address: AddressInfo | undefined;
   #stopping = false;
@@ -148,6 +152,10 @@ export class UdpWorkers {
     return [this.#retired.normalise, ...[...this.#members.values()].flatMap((m) => (m.stats ? [m.stats.normalise] : []))];
   }
 
+  senderStats(): SenderStats[] {
+    return [this.#retired.senders, ...[...this.#members.values()].flatMap((m) => (m.stats ? [m.stats.senders] : []))];
+  }
+
   /** Events dropped because this process fell behind its workers. */
   get overflow(): number {
     let total = this.#retired.overflow;
@@ -193,6 +201,9 @@ export class UdpWorkers {
           case 'event':
             this.#forward(message.event);
             return;
+          case 'identify':
+            this.#options.onIdentifyEvent?.(message.event);
+            return;
           case 'reloaded':
             if (message.generation === this.#generation) this.#confirmReload(id);
             return;
@@ -216,6 +227,7 @@ export class UdpWorkers {
       addUdpStats(this.#retired.udp, stats.udp);
       addIdentifyStats(this.#retired.identify, stats.identify);
       addNormaliseStats(this.#retired.normalise, stats.normalise);
+      addSenderStats(this.#retired.senders, stats.senders);
       this.#retired.overflow += stats.overflow;
     }
     if (this.#stopping) return;

@@ -16,7 +16,9 @@ import type { ErrorFields } from '../errors.js';
 import type { ProfileDefinition } from '../identify/definition.js';
 import type { IdentityEvent } from '../identify/event.js';
 import type { NormaliseStats } from '../identify/normalise.js';
+import type { SenderStats } from '../identify/sender-stats.js';
 import type { IdentifyStats } from '../identify/stats.js';
+import type { UnmatchedSampleEvent } from '../identify/unmatched-sample.js';
 import type { SyslogEvent } from '../syslog/events.js';
 import type { UdpSourceStats } from '../syslog/stats.js';
 
@@ -26,6 +28,8 @@ export interface WorkerSetup {
   readonly senders: readonly SenderConfig[];
   readonly profiles: readonly ProfileDefinition[];
   readonly mappings: Pick<MappingsConfig, 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks'>;
+  /** This worker's share of `log.unmatchedSamples` per sender and minute (0: off). */
+  readonly unmatchedSamples: number;
 }
 
 /** An Error as it crosses the channel (errorFields makes one). */
@@ -36,6 +40,7 @@ export interface WorkerStats {
   readonly udp: UdpSourceStats;
   readonly identify: IdentifyStats;
   readonly normalise: NormaliseStats;
+  readonly senders: SenderStats;
   /** Identity events dropped because the listener process fell too far behind (WORKER_BACKLOG). */
   readonly overflow: number;
 }
@@ -53,6 +58,7 @@ export type FromWorker =
   | { readonly type: 'stats'; readonly stats: WorkerStats }
   | { readonly type: 'reloaded'; readonly generation: number }
   | { readonly type: 'event'; readonly event: SyslogEvent }
+  | { readonly type: 'identify'; readonly event: UnmatchedSampleEvent }
   | { readonly type: 'stopped' };
 
 export const FIELDS = 7;

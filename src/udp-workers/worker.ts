@@ -11,12 +11,16 @@
  * counted (`overflow`) and dropped, so a flood cannot grow memory without bound.
  */
 import { errorFields } from '../errors.js';
+import { tickingClock, type Clock } from '../identify/clock.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from '../identify/stats.js';
-import { addNormaliseStats, createNormaliser, newNormaliseStats, type Normaliser } from '../identify/normalise.js';
+import { addNormaliseStats, newNormaliseStats } from '../identify/normalise.js';
+import { IdentifyPipeline } from '../identify/pipeline.js';
 import { ProfileSet } from '../identify/profile-set.js';
+import { addSenderStats, createSenderStats } from '../identify/sender-stats.js';
+import { unmatchedSampling, type UnmatchedSampleEvent } from '../identify/unmatched-sample.js';
 import type { IdentityEvent } from '../identify/event.js';
 import type { SyslogEvent } from '../syslog/events.js';
-import type { MessageHandler, Sender } from '../syslog/message.js';
+import type { MessageHandler } from '../syslog/message.js';
 import { SenderTable } from '../syslog/senders.js';
 import { UdpSource } from '../syslog/udp.js';
 import { FIELDS, monotonicNow, pack, type FromWorker, type ToWorker, type WorkerSetup } from './protocol.js';
@@ -31,15 +35,17 @@ export const WORKER_BACKLOG = 100_000;
 
 interface Pipeline {
   readonly senders: SenderTable;
-  readonly profiles: ProfileSet;
-  readonly normalise: Normaliser;
+  readonly identify: IdentifyPipeline;
 }
 
-function build(setup: WorkerSetup): Pipeline {
+/** The same identify pipeline as the listener process builds (app.ts), its events going to `sink`. */
+function build(setup: WorkerSetup, clock: Clock, sink: (event: IdentityEvent) => void): Pipeline {
+  const profiles = ProfileSet.compile(setup.profiles);
+  const { mappings, senders } = setup;
+  const report = (event: UnmatchedSampleEvent) => send({ type: 'identify', event });
   return {
-    senders: new SenderTable(setup.senders),
-    profiles: ProfileSet.compile(setup.profiles),
-    normalise: createNormaliser(setup.mappings, setup.profiles),
+    senders: new SenderTable(senders),
+    identify: new IdentifyPipeline({ profiles, mappings, senders, clock, sink, unmatched: unmatchedSampling(profiles, mappings, setup.unmatchedSamples, report) }),
   };
 }
 
@@ -54,34 +60,33 @@ class Worker {
   #flushScheduled = false;
   #inFlight = 0;
   #overflow = 0;
-  /** The sender of the message being matched, and when it was received. */
-  #sender: Sender | undefined;
+  /** When the message being matched was received. */
   #receivedAt = 0;
   readonly #retiredIdentify: IdentifyStats = createStats([]);
   readonly #retiredNormalise = newNormaliseStats();
+  readonly #retiredSenders = createSenderStats();
+  readonly #clock = tickingClock();
   readonly #timers: NodeJS.Timeout[] = [];
 
   readonly #handle: MessageHandler = (data, sender) => {
-    this.#sender = sender;
     // Read first, so that the order across workers is the order they read in (to within
     // the microsecond between recvmsg and here), whatever matching then costs.
     this.#receivedAt = monotonicNow();
-    this.#pipeline!.profiles.forSender(sender).match(data, sender, this.#emit);
+    this.#pipeline!.identify.handle(data, sender);
   };
 
-  readonly #emit = (event: IdentityEvent): void => {
-    const normalised = this.#pipeline!.normalise(event, this.#sender!);
-    if (normalised === null) return;
+  /** A normalised identity event, into the batch for the listener process. */
+  readonly #sink = (event: IdentityEvent): void => {
     if (this.#batch.length >= WORKER_BACKLOG * FIELDS) {
       this.#overflow++;
       return;
     }
-    pack(this.#batch, this.#receivedAt, normalised);
+    pack(this.#batch, this.#receivedAt, event);
     this.#schedule();
   };
 
   async start(setup: WorkerSetup): Promise<void> {
-    this.#pipeline = build(setup);
+    this.#pipeline = build(setup, this.#clock, this.#sink);
     const source = new UdpSource({
       ...setup.udp,
       maxMessageBytes: setup.maxMessageBytes,
@@ -106,15 +111,17 @@ class Worker {
     if (!previous) return;
     // The listener process compiled this very setup before sending it; should it fail here
     // anyway, the worker exits and its replacement starts from the current setup.
-    this.#pipeline = build(setup);
-    addIdentifyStats(this.#retiredIdentify, previous.profiles.stats);
-    addNormaliseStats(this.#retiredNormalise, previous.normalise.stats);
+    this.#pipeline = build(setup, this.#clock, this.#sink);
+    addIdentifyStats(this.#retiredIdentify, previous.identify.profiles.stats);
+    addNormaliseStats(this.#retiredNormalise, previous.identify.normalise.stats);
+    addSenderStats(this.#retiredSenders, previous.identify.senderStats);
     this.#source?.setSenders(this.#pipeline.senders);
   }
 
   /** Stops receiving, sends what is left and the final counters, then leaves. */
   async stop(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
+    this.#clock.stop();
     await this.#source?.stop();
     this.#flush(true);
     this.#sendStats();
@@ -148,11 +155,14 @@ class Worker {
     if (!pipeline || !source) return;
     const identify = createStats([]);
     addIdentifyStats(identify, this.#retiredIdentify);
-    addIdentifyStats(identify, pipeline.profiles.stats);
+    addIdentifyStats(identify, pipeline.identify.profiles.stats);
     const normalise = newNormaliseStats();
     addNormaliseStats(normalise, this.#retiredNormalise);
-    addNormaliseStats(normalise, pipeline.normalise.stats);
-    send({ type: 'stats', stats: { udp: source.stats, identify, normalise, overflow: this.#overflow } });
+    addNormaliseStats(normalise, pipeline.identify.normalise.stats);
+    const senders = createSenderStats();
+    addSenderStats(senders, this.#retiredSenders);
+    addSenderStats(senders, pipeline.identify.senderStats);
+    send({ type: 'stats', stats: { udp: source.stats, identify, normalise, senders, overflow: this.#overflow } });
   }
 }
 

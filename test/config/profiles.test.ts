@@ -46,6 +46,17 @@ describe('loadProfiles', () => {
     expect(lines(issues)).toEqual([expect.stringMatching(/^bad\.yaml:2:\d+ .*timeoutMinutes/)]);
   });
 
+  it('accepts machineAccounts and expect entries without event (the profile\'s own)', async () => {
+    const file = await write('machines.yaml', `${ESM.replace("duser=([a-zA-Z0-9\\_]+)", "duser=([a-zA-Z0-9\\_$]+)")}machineAccounts: true
+  - message: "LEEF:1.0|Palo Alto Networks|Traps Agent|4.2|Service is alive|duser=PC01$\\tdst=10.1.2.9"
+    expect: [{ user: PC01$, ip: 10.1.2.9 }]
+`.replace('machineAccounts: true\n', '').replace('samples:', 'machineAccounts: true\nsamples:'));
+    const { profiles, issues } = await loadProfiles(file);
+    expect(issues).toEqual([]);
+    expect(profiles.profile('machines')!.machineAccounts).toBe(true);
+    expect(checkSamples(profiles)).toEqual([]);
+  });
+
   it('loads a single file given instead of a directory', async () => {
     const file = await write('esm.yaml', ESM);
     const { profiles, issues } = await loadProfiles(file);

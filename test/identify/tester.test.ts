@@ -21,7 +21,7 @@ describe('testMessage', () => {
     expect(testMessage(set, 'Prevention|duser=jdoe\tdst=10.1.2.3', 1).reason).toBe('event not matched');
     expect(testMessage(set, 'Service is alive|dst=10.1.2.3', 1).reason).toBe('no user (esm)');
     expect(testMessage(set, 'Service is alive|duser=jdoe', 1).reason).toBe('no address (esm)');
-    expect(testMessage(set, 'Service is alive|duser=jdoe\tdst=0.0.0.0', 1).reason).toBe('address invalid (esm)');
+    expect(testMessage(set, 'Service is alive|duser=jdoe\tdst=0.0.0.0', 1).reason).toBe("address invalid: '0.0.0.0' (esm)");
   });
 
   it('does not touch the ingestion counters', () => {
@@ -51,3 +51,19 @@ describe('checkSamples', () => {
     ]);
   });
 });
+
+describe('samples and machine accounts', () => {
+  it('takes the profile\'s event when an expect entry leaves it out, and maps machine accounts only when the profile asks', () => {
+    const strict: ProfileDefinition = { ...esm, name: 'strict', usernameRegex: 'duser=([A-Za-z0-9_$]+)', samples: [
+      { message: 'Service is alive|duser=jdoe\tdst=10.1.2.3', expect: [{ user: 'jdoe', ip: '10.1.2.3' }] },
+      { message: 'Service is alive|duser=PC01$\tdst=10.1.2.3', expect: [] },
+    ] };
+    const machines: ProfileDefinition = { ...strict, name: 'machines', machineAccounts: true, samples: [
+      { message: 'Service is alive|duser=PC01$\tdst=10.1.2.3', expect: [{ user: 'PC01$', ip: '10.1.2.3' }] },
+    ] };
+    expect(checkSamples(ProfileSet.compile([strict, machines]))).toEqual([]);
+    const wrong: ProfileDefinition = { ...strict, name: 'wrong', event: 'logout', samples: [{ message: 'Service is alive|duser=jdoe\tdst=10.1.2.3', expect: [{ user: 'jdoe', ip: '10.1.2.3', event: 'login' }] }] };
+    expect(checkSamples(ProfileSet.compile([wrong]))[0]!.message).toMatch(/expected login jdoe at 10\.1\.2\.3 but got logout jdoe/);
+  });
+});
+
