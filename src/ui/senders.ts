@@ -1,26 +1,18 @@
 /**
  * The senders panel: the configured senders (GET /v1/senders) joined with their traffic
  * from /metrics — `uid_sender_messages_total{sender,outcome}` and
- * `uid_sender_last_message_seconds{sender}` (a Unix time; a small value is read as an age)
- * — and the quiet senders /healthz names (`senders[]` with `quiet: true`, or
- * `quietSenders: [name]`). Rows fill in as those metrics exist.
+ * `uid_sender_last_message_seconds{sender}` (Unix seconds; 0: nothing since start) — and
+ * the quiet senders /healthz lists (`quietSenders: [{name, …}]`).
  */
 import { age, count, fill, h, byId } from './dom.js';
 import { named, type Sample } from './prometheus.js';
 
 export interface SenderConfig { name: string; address: string; transports: string[]; profiles: string[] | null }
 
-/** Sender names /healthz reports as quiet, in either shape it may use. */
+/** Sender names /healthz reports as quiet (senders[].quietAfterMinutes). */
 export function quietSenders(health: unknown): Set<string> {
-  const quiet = new Set<string>();
-  const h = health as { senders?: unknown; quietSenders?: unknown } | null;
-  if (Array.isArray(h?.quietSenders)) for (const name of h.quietSenders) if (typeof name === 'string') quiet.add(name);
-  if (Array.isArray(h?.senders)) {
-    for (const s of h.senders as { name?: unknown; quiet?: unknown; state?: unknown }[]) {
-      if (typeof s?.name === 'string' && (s.quiet === true || s.state === 'quiet')) quiet.add(s.name);
-    }
-  }
-  return quiet;
+  const listed = (health as { quietSenders?: { name?: unknown }[] } | null)?.quietSenders;
+  return new Set((Array.isArray(listed) ? listed : []).map((s) => s?.name).filter((name): name is string => typeof name === 'string'));
 }
 
 export function renderSenders(configured: readonly SenderConfig[] | undefined, samples: readonly Sample[], health: unknown, nowMs: number): void {
@@ -39,9 +31,9 @@ export function renderSenders(configured: readonly SenderConfig[] | undefined, s
   fill(byId('sender-rows'), ...names.map((name) => {
     const c = config.get(name);
     const counts = [...(outcomes.get(name) ?? new Map<string, number>())].filter(([, n]) => n > 0)
-      .map(([outcome, n]) => h('span', { class: outcome === 'accepted' ? 'pill ok' : 'pill warn' }, `${outcome} ${count(n)}`));
+      .map(([outcome, n]) => h('span', { class: outcome === 'mapped' ? 'pill ok' : 'pill warn' }, `${outcome} ${count(n)}`));
     const seen = last.get(name);
-    const seconds = seen === undefined || seen === 0 ? undefined : seen > 1e9 ? nowMs / 1000 - seen : seen;
+    const seconds = seen === undefined || seen === 0 ? undefined : nowMs / 1000 - seen;
     return h('tr', { data: { sender: name }, ...(quiet.has(name) ? { class: 'quiet' } : {}) },
       h('td', {}, name, quiet.has(name) && h('span', { class: 'pill bad', title: 'no message for longer than its quietAfterMinutes' }, 'quiet')),
       h('td', { class: 'mono' }, c ? `${c.address} (${c.transports.join(', ')})` : ''),
@@ -49,5 +41,5 @@ export function renderSenders(configured: readonly SenderConfig[] | undefined, s
       h('td', {}, seconds === undefined ? '—' : age(seconds)));
   }));
   fill(byId('sender-note'), names.length === 0 ? 'No senders configured: every message is dropped (see docs/configuration.md, senders).'
-    : outcomes.size === 0 ? 'Per-sender counts appear here once this listener exports uid_sender_messages_total.' : '');
+    : '');
 }

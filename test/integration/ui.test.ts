@@ -80,6 +80,7 @@ describe('status page', () => {
     // Profiles and senders come from /metrics and /v1/senders.
     await page.waitForSelector('#profile-rows tr[data-profile="traps-esm-leef"] td.num >> text="1"');
     expect(await page.innerText('#sender-rows tr[data-sender="lo"]')).toContain('127.0.0.1 (udp, tcp, tls)');
+    await page.waitForSelector('#sender-rows tr[data-sender="lo"] span.pill.ok >> text=/^mapped [12]$/'); // uid_sender_messages_total
     expect(await page.innerText('#accounting-body')).toContain('Accounting is off');
 
     // The search follows the change stream: the address is not mapped now.
