@@ -229,6 +229,7 @@ export class App {
       ...(this.#history ? { history: this.#history } : {}),
       profiles: () => this.#pipeline.profiles,
       senders: () => this.config.senders,
+      mappings: () => this.config.mappings,
       uiDir: join(PACKAGE_ROOT, 'dist', 'ui'),
     });
     const { address, port } = await listenHttpServer(this.#http, this.config.http);

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { AccountingStatus } from '../accounting/status.js';
 import type { HttpConfig, SenderConfig } from '../config/schema.js';
+import type { NormaliseConfig } from '../identify/normalise.js';
 import { UidError } from '../errors.js';
 import type { ProfileSet } from '../identify/profile-set.js';
 import type { MappingTable } from '../mappings/table.js';
@@ -50,6 +51,8 @@ export interface HttpServerOptions {
   readonly history?: HistorySource;
   /** The running profiles, for POST /v1/test-profile (absent: no such route). */
   readonly profiles?: () => ProfileSet;
+  /** The running mapping rules, for POST /v1/test-profile with a `sender`. */
+  readonly mappings?: () => NormaliseConfig;
   /** The configured senders, for GET /v1/senders (absent: no such route). */
   readonly senders?: () => readonly SenderConfig[];
   /** The built status page (dist/ui), served at /ui/ (absent: no such route). */
@@ -100,7 +103,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     registerForwardAuthRoutes(app, table, trustedProxySet(config.trustedProxies));
     registerEventRoutes(app, streams);
     registerHistoryRoutes(app, options.history);
-    if (options.profiles) registerTestProfileRoutes(app, options.profiles);
+    if (options.profiles) {
+      const { senders = () => [], mappings = () => ({ ignoreUsers: [], includeNetworks: [], excludeNetworks: [] }) } = options;
+      registerTestProfileRoutes(app, options.profiles, () => ({ senders: senders(), mappings: mappings() }));
+    }
     if (options.senders) registerSenderRoutes(app, options.senders);
     if (options.uiDir !== undefined) registerUiRoutes(app, await loadUiFiles(options.uiDir));
     registerStatusRoutes(app, options);

@@ -36,6 +36,7 @@ export interface TestServerOptions {
   readonly history?: HttpServerOptions['history'];
   readonly profiles?: HttpServerOptions['profiles'];
   readonly senders?: HttpServerOptions['senders'];
+  readonly mappings?: HttpServerOptions['mappings'];
 }
 
 export async function testServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -53,6 +54,7 @@ export async function testServer(options: TestServerOptions = {}): Promise<TestS
     ...(options.history ? { history: options.history } : {}),
     ...(options.profiles ? { profiles: options.profiles } : {}),
     ...(options.senders ? { senders: options.senders } : {}),
+    ...(options.mappings ? { mappings: options.mappings } : {}),
     logger: createLogger('debug', { write: (line: string) => { logs.push(line); } }),
   });
   return { app, table, registry, logs };

@@ -2,7 +2,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfiles } from '../../src/config/profiles.js';
 import type { ProfileSet } from '../../src/identify/profile-set.js';
-import { testMessage } from '../../src/identify/tester.js';
+import { SenderTester, testMessage } from '../../src/identify/tester.js';
 import { esmLeef } from '../support/listener-clients.js';
 import { testServer, type TestServer } from './harness.js';
 
@@ -22,12 +22,28 @@ describe('POST /v1/test-profile', () => {
     expect(server.table.size).toBe(0);
   });
 
+  it('with a sender, answers as the listener runs that sender: its profiles, defaultDomain and the mapping rules', async () => {
+    const esm = { name: 'esm', address: '10.0.0.5', transports: ['udp' as const], profiles: ['traps-esm-leef'], defaultDomain: 'ACME' };
+    const mappings = { ignoreUsers: ['svc_*'], includeNetworks: [], excludeNetworks: ['10.9.0.0/16'] };
+    server = await testServer({ profiles: () => profiles, senders: () => [esm], mappings: () => mappings });
+    const lines = [esmLeef('jdoe', '10.1.2.3'), esmLeef('svc_backup', '10.1.2.4'), esmLeef('bob', '10.9.0.1')];
+    const res = await server.app.inject({ method: 'POST', url: '/v1/test-profile', payload: { lines, sender: 'ESM' } });
+    expect(res.statusCode).toBe(200);
+    const tester = new SenderTester(profiles, mappings, esm);
+    expect(res.json()).toEqual({ items: lines.map((line, i) => tester.test(line, i + 1)) });
+    expect(res.json().items[0].events).toEqual([{ profile: 'traps-esm-leef', event: 'login', user: 'ACME\\jdoe', ip: '10.1.2.3' }]);
+    expect(res.json().items.slice(1).map((r: { events: unknown[] }) => r.events)).toEqual([[], []]);
+    const unknown = await server.app.inject({ method: 'POST', url: '/v1/test-profile', payload: { lines, sender: 'nobody' } });
+    expect(unknown.statusCode).toBe(404);
+    expect(server.table.size).toBe(0);
+  });
+
   it('refuses no lines, more than 1000, unknown keys and bodies over 1 MiB', async () => {
     server = await testServer({ profiles: () => profiles });
     const post = (payload: unknown) => server!.app.inject({ method: 'POST', url: '/v1/test-profile', payload: payload as object });
     expect((await post({ lines: [] })).json().error.code).toBe('UID_ERR_HTTP_BAD_REQUEST');
     expect((await post({ lines: Array.from({ length: 1001 }, () => 'x') })).statusCode).toBe(400);
-    expect((await post({ lines: ['x'], sender: 'esm' })).statusCode).toBe(400);
+    expect((await post({ lines: ['x'], extra: 1 })).statusCode).toBe(400);
     expect((await post({ lines: Array.from({ length: 20 }, () => 'x'.repeat(60_000)) })).statusCode).toBe(413);
   });
 });
