@@ -138,6 +138,11 @@ class SetMatcher implements ProfileMatcher {
     const data = undoRelay(raw);
     const { profiles, literalOf, found, restHit } = this;
     const literalHits = this.scanner === null ? 0 : this.scanner.scan(data, found);
+    if (literalHits === 0 && this.rest.length === 0) {
+      // The common case: no profile's literal occurs, so none can match (skips the loop over every profile).
+      this.stats.unmatched++;
+      return NO_PROFILE;
+    }
     const restDecided = this.rest.length > 0 && this.markRest(data);
     let outcome = NO_PROFILE;
     for (let i = 0; i < profiles.length; i++) {
