@@ -73,6 +73,32 @@ export const SnapshotSchema = strict({
   intervalSeconds: Type.Integer({ minimum: 1, default: 30 }),
 }, { default: {} });
 
+export const MemoryStoreSchema = strict({ type: Type.Literal('memory') });
+
+/** The shared table on Redis ≥ 7 or Valkey (docs/high-availability.md). */
+export const RedisStoreSchema = strict({
+  type: Type.Literal('redis'),
+  /** redis://[user@]host:port[/db] or rediss:// (TLS); no password in the URL: use password / passwordFile. */
+  url: Type.String({ minLength: 1, pattern: '^rediss?://' }),
+  /** Keys are `{<prefix without colon>}:…` (one Cluster slot per table). */
+  keyPrefix: Type.String({ minLength: 1, pattern: '^[^{}]+$', default: 'uid:' }),
+  /** May be "${ENV_NAME}". */
+  password: Type.Optional(Type.String({ minLength: 1 })),
+  passwordFile: Type.Optional(Path),
+  tls: Type.Optional(strict({ ca: Type.Optional(Path), cert: Type.Optional(Path), key: Type.Optional(Path), servername: Type.Optional(Type.String({ minLength: 1 })) })),
+  /** Sentinel: the master's name and the sentinels (url's host is then ignored). */
+  sentinel: Type.Optional(strict({
+    name: Type.String({ minLength: 1 }),
+    sentinels: Type.Array(strict({ host: Type.String({ minLength: 1 }), port: Port(26379) }), { minItems: 1 }),
+  })),
+  /** Events held while Redis is unreachable; beyond, new ones are dropped and counted. */
+  queueMaxEvents: Type.Integer({ minimum: 1, default: 100_000 }),
+  /** How long a silent accounting leader keeps its lease before another listener claims its records. */
+  claimIdleSeconds: Type.Integer({ minimum: 1, default: 30 }),
+  /** Change-stream entries kept (never trimming what accounting has not acknowledged). */
+  streamMaxEntries: Type.Integer({ minimum: 1000, default: 1_000_000 }),
+});
+
 export const MappingsSchema = strict({
   /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes. */
   timeoutMinutes: Type.Integer({ minimum: 1, maximum: 3600, default: 45 }),
@@ -82,6 +108,8 @@ export const MappingsSchema = strict({
   includeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   excludeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   snapshot: SnapshotSchema,
+  /** Where the table lives: this process (memory) or Redis, shared by several listeners. */
+  store: Type.Union([MemoryStoreSchema, RedisStoreSchema], { default: { type: 'memory' } }),
 }, { default: {} });
 
 export const ServerTlsSchema = strict({
@@ -156,6 +184,7 @@ export type Config = Static<typeof ConfigSchema>;
 export type SyslogConfig = Static<typeof SyslogSchema>;
 export type SenderConfig = Static<typeof SenderSchema>;
 export type MappingsConfig = Static<typeof MappingsSchema>;
+export type RedisStoreConfig = Static<typeof RedisStoreSchema>;
 export type HttpConfig = Static<typeof HttpSchema>;
 export type AccountingConfig = Static<typeof AccountingSchema>;
 export type TacacsServerConfig = Static<typeof TacacsServerSchema>;

@@ -66,6 +66,15 @@ export async function resolveSecrets(source: YamlSource, root: unknown, env: Nod
     }
   }
 
+  const store = child(root, 'mappings', 'store');
+  if (isRecord(store)) {
+    const password = text(store, 'password');
+    if (password !== undefined) store['password'] = fromEnv(['mappings', 'store', 'password'], password);
+    const passwordFile = text(store, 'passwordFile');
+    const content = passwordFile === undefined ? undefined : await fromFile(['mappings', 'store', 'passwordFile'], passwordFile);
+    if (content !== undefined && password === undefined) store['password'] = content.replace(/[\r\n]+$/, '');
+  }
+
   const http = child(root, 'http');
   if (!isRecord(http)) return issues;
   const tokens = Array.isArray(http['tokens']) ? (http['tokens'] as unknown[]) : undefined;

@@ -9,4 +9,9 @@ export interface IdentityEvent {
   readonly ip: string;
   readonly profile: string;
   readonly sender: string;
+  /**
+   * The timeout this event asks for, resolved by normalise (push, profile, sender; 0 =
+   * until logout). Absent: the table's default (`mappings.timeoutMinutes`).
+   */
+  readonly timeoutMs?: number;
 }

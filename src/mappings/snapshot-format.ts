@@ -127,5 +127,6 @@ function decodeEntry(text: string, line: number): Mapping {
   if (!((firstSeen as number) <= (lastSeen as number) && (lastSeen as number) <= (expiresAt as number))) {
     throw new SnapshotFormatError(line, 'times must satisfy firstSeen <= lastSeen <= expiresAt');
   }
-  return { id, ip, user, sender, profile, firstSeen: firstSeen as number, lastSeen: lastSeen as number, expiresAt: expiresAt as number };
+  return { id, ip, user, sender, profile, firstSeen: firstSeen as number, lastSeen: lastSeen as number, expiresAt: expiresAt as number,
+    timeoutMs: (expiresAt as number) - (lastSeen as number) };
 }

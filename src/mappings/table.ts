@@ -16,7 +16,10 @@ export interface Mapping {
   /** Epoch milliseconds. */
   readonly firstSeen: number;
   readonly lastSeen: number;
+  /** Epoch ms; `Number.POSITIVE_INFINITY` when timeoutMs is 0. */
   readonly expiresAt: number;
+  /** The timeout of the rule that made or last refreshed it; 0 = until logout. */
+  readonly timeoutMs: number;
 }
 
 export type RemovalReason = 'logout' | 'admin';

@@ -26,6 +26,7 @@ function mapping(over: Partial<Mapping> = {}): Mapping {
     firstSeen: T0,
     lastSeen: T0,
     expiresAt: T0 + 45 * 60_000,
+    timeoutMs: 45 * 60_000,
     ...over,
   };
 }

@@ -204,7 +204,7 @@ describe('MemoryMappingTable', () => {
 
   describe('restore', () => {
     const saved = (ip: string, user: string, expiresIn: number, id = `old-${ip}`): Mapping => ({
-      id, ip, user, sender: 'esm', profile: 'p', firstSeen: T0 - 50 * MINUTE, lastSeen: T0 - 45 * MINUTE + expiresIn, expiresAt: T0 + expiresIn,
+      id, ip, user, sender: 'esm', profile: 'p', firstSeen: T0 - 50 * MINUTE, lastSeen: T0 - 45 * MINUTE + expiresIn, expiresAt: T0 + expiresIn, timeoutMs: 45 * MINUTE,
     });
 
     it('loads live mappings as they were, without reporting changes, and returns what ended', () => {

@@ -6,8 +6,8 @@ import type { Mapping } from '../../src/mappings/table.js';
 const T0 = Date.UTC(2025, 0, 1);
 
 const mappings: Mapping[] = [
-  { id: 'lz1-1', ip: '10.1.2.3', user: 'ACME\\jdoe', sender: 'esm', profile: 'traps-esm-leef', firstSeen: T0, lastSeen: T0 + 5, expiresAt: T0 + 2_700_005 },
-  { id: 'lz1-2', ip: '2001:db8::1', user: 'Zoë "quoted"\n', sender: 'nac', profile: 'vpn', firstSeen: T0, lastSeen: T0, expiresAt: T0 + 60_000 },
+  { id: 'lz1-1', ip: '10.1.2.3', user: 'ACME\\jdoe', sender: 'esm', profile: 'traps-esm-leef', firstSeen: T0, lastSeen: T0 + 5, expiresAt: T0 + 2_700_005, timeoutMs: 2_700_000 },
+  { id: 'lz1-2', ip: '2001:db8::1', user: 'Zoë "quoted"\n', sender: 'nac', profile: 'vpn', firstSeen: T0, lastSeen: T0, expiresAt: T0 + 60_000, timeoutMs: 60_000 },
 ];
 
 /** A snapshot laid out from the rules at the top of snapshot-format.ts, digest computed here. */

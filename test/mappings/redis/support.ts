@@ -1,0 +1,27 @@
+/** Shared tables on a test Redis, each under a key prefix of its own unless told. */
+import { redisConnector } from '../../../src/mappings/redis/connect.js';
+import { RedisMappingTable, type RedisMappingTableOptions } from '../../../src/mappings/redis/redis-table.js';
+import type { RedisServer } from '../../support/redis-server.js';
+
+let tables = 0;
+
+export function uniquePrefix(): string {
+  return `t${process.pid}-${++tables}:`;
+}
+
+/** A started table on `redis` (sweep timer off unless `sweepIntervalMs` is given). */
+export async function redisTable(redis: RedisServer, options: Partial<RedisMappingTableOptions> = {}): Promise<RedisMappingTable> {
+  const keyPrefix = options.keyPrefix ?? uniquePrefix();
+  const table = new RedisMappingTable({
+    connect: redisConnector({ type: 'redis', url: redis.url, keyPrefix, queueMaxEvents: 1000, claimIdleSeconds: 30, streamMaxEntries: 100_000 }, 'test'),
+    keyPrefix,
+    timeoutMinutes: 45,
+    maxEntries: 1000,
+    queueMaxEvents: 1000,
+    streamMaxEntries: 100_000,
+    sweepIntervalMs: 0,
+    ...options,
+  });
+  await table.start();
+  return table;
+}
