@@ -4,6 +4,7 @@
  * Start order makes state ready before traffic arrives (snapshot restored, spools open,
  * API up, then listeners); stop runs in reverse so nothing in flight is lost.
  */
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Accountant } from './accounting/accountant.js';
@@ -19,6 +20,8 @@ import { accountingHealth } from './http/health.js';
 import { buildHttpServer, listenHttpServer } from './http/server.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
+import { RedisMappingTable } from './mappings/redis/redis-table.js';
+import { createMappingTable, startTable, storeHealth, type StoredTable } from './mappings/store.js';
 import { MappingSnapshot } from './mappings/snapshot.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -49,7 +52,7 @@ interface Pipeline {
 
 export class App {
   readonly log: Logger;
-  readonly table: MemoryMappingTable;
+  readonly table: StoredTable;
   readonly metrics: Metrics;
   readonly #report: Reporter;
   readonly #snapshot: MappingSnapshot | undefined;
@@ -77,12 +80,11 @@ export class App {
     this.#loaded = loaded;
     this.#report = createReporter(log);
     this.#pipeline = buildPipeline(loaded);
-    this.table = new MemoryMappingTable({
-      timeoutMinutes: config.mappings.timeoutMinutes,
-      maxEntries: config.mappings.maxEntries,
-      onEvent: this.#report.table,
+    this.table = createMappingTable(config.mappings, {
+      onEvent: this.#report.table, onStoreEvent: this.#report.store, listenerName: `${hostname()}:${process.pid}`,
     });
-    this.#snapshot = config.mappings.snapshot.enabled
+    // A shared table lives in Redis; the snapshot is the memory table's.
+    this.#snapshot = config.mappings.snapshot.enabled && this.table instanceof MemoryMappingTable
       ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot })
       : undefined;
 
@@ -96,6 +98,7 @@ export class App {
       table: () => this.table,
       snapshot: () => this.#snapshot?.stats,
       accounting: () => this.#accountant?.groupStats() ?? [],
+      store: () => (this.table instanceof RedisMappingTable ? { ...this.table.metricsView(), pendingAccounting: [] } : undefined),
     });
 
     const accounting = config.accounting;
@@ -160,6 +163,7 @@ export class App {
       }
     }
     await this.#lockState();
+    await startTable(this.table);
     if (this.#snapshot) {
       const restored = await this.#snapshot.restore();
       this.#restored = true;
@@ -175,7 +179,7 @@ export class App {
     }
     this.#snapshot?.start();
     this.log.info({ config: source, profiles: this.#pipeline.profiles.names.length, senders: config.senders.length,
-      mappings: this.table.size, accounting: config.accounting.mode }, 'uid-listener started');
+      mappings: this.table.size, store: config.mappings.store.type, accounting: config.accounting.mode }, 'uid-listener started');
   }
 
   async #startHttp(): Promise<void> {
@@ -211,6 +215,7 @@ export class App {
       listeners: this.#listeners.map((l) => ({ ...l })),
       mappings: this.table.size,
       ...(accounting ? { accounting: accountingHealth(accounting) } : {}),
+      store: storeHealth(this.table),
     };
   }
 
@@ -237,7 +242,7 @@ export class App {
     await this.#accountant?.stop();
     for (const group of this.#groups) group.close();
     await this.#http?.close();
-    this.table.close();
+    await this.table.close();
     await Promise.all(this.#locks.map((lock) => lock.release()));
     this.#locks = [];
     this.log.info({ mappings: this.table.size }, 'uid-listener stopped');
@@ -272,8 +277,9 @@ function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
 
 /** The config sections a reload cannot apply in place, by name. */
 function restartOnlySections(config: Config): Record<string, unknown> {
-  const { syslog, http, accounting, log, mappings: { timeoutMinutes, maxEntries, snapshot } } = config;
-  return { syslog, http, accounting, log, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
+  const { syslog, http, accounting, log, mappings: { timeoutMinutes, maxEntries, snapshot, store } } = config;
+  return { syslog, http, accounting, log, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot,
+    'mappings.store': store };
 }
 
 /** The restart-only sections that differ between two configs. */

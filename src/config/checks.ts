@@ -22,9 +22,18 @@ export function checkConfig(source: YamlSource, root: unknown, profileNames: rea
     }
   }
   checkAccounting(source, root, issues);
+  checkStore(source, root, issues);
   checkHttpExposure(source, root, issues);
   checkTcpPorts(source, root, issues);
   return issues;
+}
+
+/** A shared table needs to know where Redis is. */
+function checkStore(source: YamlSource, root: unknown, issues: ConfigIssue[]): void {
+  const store = child(root, 'mappings', 'store');
+  if (text(store, 'type') !== 'redis' || text(store, 'url') !== undefined) return;
+  issues.push(source.issue(['mappings', 'store', 'type'], 'UID_ERR_CONFIG_VALUE',
+    'mappings.store: type redis needs url (redis://host:6379, rediss://… for TLS; with sentinel, the scheme, user and db)'));
 }
 
 function checkSenders(source: YamlSource, root: unknown, profileNames: readonly string[] | undefined, issues: ConfigIssue[]): void {

@@ -73,13 +73,15 @@ export const SnapshotSchema = strict({
   intervalSeconds: Type.Integer({ minimum: 1, default: 30 }),
 }, { default: {} });
 
-export const MemoryStoreSchema = strict({ type: Type.Literal('memory') });
-
-/** The shared table on Redis ≥ 7 or Valkey (docs/high-availability.md). */
-export const RedisStoreSchema = strict({
-  type: Type.Literal('redis'),
+/**
+ * Where the table lives (docs/high-availability.md): `memory` (this process) or `redis`,
+ * shared by several listeners on Redis ≥ 7 or Valkey. The redis keys apply to type redis
+ * only; `url` is then required (checks.ts).
+ */
+export const StoreSchema = strict({
+  type: OneOf(['memory', 'redis'], { default: 'memory' }),
   /** redis://[user@]host:port[/db] or rediss:// (TLS); no password in the URL: use password / passwordFile. */
-  url: Type.String({ minLength: 1, pattern: '^rediss?://' }),
+  url: Type.Optional(Type.String({ minLength: 1, pattern: '^rediss?://' })),
   /** Keys are `{<prefix without colon>}:…` (one Cluster slot per table). */
   keyPrefix: Type.String({ minLength: 1, pattern: '^[^{}]+$', default: 'uid:' }),
   /** May be "${ENV_NAME}". */
@@ -97,7 +99,7 @@ export const RedisStoreSchema = strict({
   claimIdleSeconds: Type.Integer({ minimum: 1, default: 30 }),
   /** Change-stream entries kept (never trimming what accounting has not acknowledged). */
   streamMaxEntries: Type.Integer({ minimum: 1000, default: 1_000_000 }),
-});
+}, { default: {} });
 
 export const MappingsSchema = strict({
   /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes. */
@@ -109,7 +111,7 @@ export const MappingsSchema = strict({
   excludeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   snapshot: SnapshotSchema,
   /** Where the table lives: this process (memory) or Redis, shared by several listeners. */
-  store: Type.Union([MemoryStoreSchema, RedisStoreSchema], { default: { type: 'memory' } }),
+  store: StoreSchema,
 }, { default: {} });
 
 export const ServerTlsSchema = strict({
@@ -184,7 +186,9 @@ export type Config = Static<typeof ConfigSchema>;
 export type SyslogConfig = Static<typeof SyslogSchema>;
 export type SenderConfig = Static<typeof SenderSchema>;
 export type MappingsConfig = Static<typeof MappingsSchema>;
-export type RedisStoreConfig = Static<typeof RedisStoreSchema>;
+export type StoreConfig = Static<typeof StoreSchema>;
+/** `mappings.store` of type redis, its url checked present. */
+export type RedisStoreConfig = StoreConfig & { readonly type: 'redis'; readonly url: string };
 export type HttpConfig = Static<typeof HttpSchema>;
 export type AccountingConfig = Static<typeof AccountingSchema>;
 export type TacacsServerConfig = Static<typeof TacacsServerSchema>;

@@ -4,7 +4,8 @@ import type { AccountingHealth, HealthBody, HealthReport } from './schemas.js';
 
 /**
  * down: listeners exist and none is listening (nothing can be ingested);
- * degraded: some listener is not listening, or an accounting group is not up;
+ * degraded: some listener is not listening, an accounting group is not up, or the shared
+ * table (Redis) is unreachable;
  * ok otherwise.
  */
 export function healthStatus(report: HealthReport): HealthBody['status'] {
@@ -12,6 +13,7 @@ export function healthStatus(report: HealthReport): HealthBody['status'] {
   if (report.listeners.length > 0 && listening === 0) return 'down';
   if (listening < report.listeners.length) return 'degraded';
   if (report.accounting?.groups.some((g) => g.state !== 'up')) return 'degraded';
+  if (report.store?.state === 'degraded') return 'degraded';
   return 'ok';
 }
 

@@ -48,12 +48,14 @@ export const MappingSchema = Type.Object({
   firstSeen: Timestamp('when this user was first seen at this address'),
   lastSeen: Timestamp('the latest login message for it'),
   expiresAt: Timestamp('when it times out unless seen again'),
+  stale: Type.Optional(Type.Boolean({ description: 'true when the listener cannot reach the shared table (Redis): the answer is what it knew last; also the X-Uid-Stale: 1 header' })),
 }, { $id: 'Mapping', additionalProperties: false });
 export type MappingBody = Static<typeof MappingSchema>;
 
 export const MappingListSchema = Type.Object({
   items: Type.Array(ref(MappingSchema)),
   next: Type.Optional(Type.String({ description: 'cursor of the next page; absent on the last page and for ?user=' })),
+  stale: Type.Optional(Type.Boolean({ description: 'true when the listener cannot reach the shared table (Redis): the answer is what it knew last; also the X-Uid-Stale: 1 header' })),
 }, { $id: 'MappingList', additionalProperties: false });
 
 export const IpParamsSchema = Type.Object({
@@ -81,7 +83,10 @@ export const LookupItemSchema = Type.Object({
 });
 export type LookupItemBody = Static<typeof LookupItemSchema>;
 
-export const LookupResponseSchema = Type.Object({ items: Type.Array(ref(LookupItemSchema)) }, { $id: 'LookupResponse', additionalProperties: false });
+export const LookupResponseSchema = Type.Object({
+  items: Type.Array(ref(LookupItemSchema)),
+  stale: Type.Optional(Type.Boolean({ description: 'true when the listener cannot reach the shared table (Redis): the answer is what it knew last; also the X-Uid-Stale: 1 header' })),
+}, { $id: 'LookupResponse', additionalProperties: false });
 
 /** The `data:` of a Server-Sent Event from GET /v1/events (the `event:` field is `kind`). */
 export const ChangeEventSchema = Type.Object({
@@ -123,15 +128,23 @@ export const AccountingHealthSchema = Type.Object({
   }, { additionalProperties: false })),
 }, { $id: 'AccountingHealth', additionalProperties: false });
 
+export const StoreHealthSchema = Type.Object({
+  type: OneOf(['memory', 'redis']),
+  state: OneOf(['ok', 'degraded']),
+  reason: Type.Optional(Type.String({ description: 'why it is degraded' })),
+  queueDepth: Type.Integer({ minimum: 0, description: 'events waiting for Redis' }),
+}, { $id: 'StoreHealth', additionalProperties: false });
+
 const healthFields = {
   listeners: Type.Array(ref(ListenerHealthSchema)),
   mappings: Type.Integer({ minimum: 0, description: 'entries in the mapping table' }),
   accounting: Type.Optional(ref(AccountingHealthSchema)),
+  store: Type.Optional(ref(StoreHealthSchema)),
 };
 
 export const HealthSchema = Type.Object({
   status: OneOf(['ok', 'degraded', 'down'], {
-    description: 'down (HTTP 503): no listener is listening; degraded: a listener or an accounting group is not up',
+    description: 'down (HTTP 503): no listener is listening; degraded: a listener or an accounting group is not up, or the shared table is unreachable',
   }),
   ...healthFields,
 }, { $id: 'Health', additionalProperties: false });
@@ -140,6 +153,7 @@ export type HealthBody = Static<typeof HealthSchema>;
 export type HealthReport = Omit<HealthBody, 'status'>;
 export type ListenerHealth = Static<typeof ListenerHealthSchema>;
 export type AccountingHealth = Static<typeof AccountingHealthSchema>;
+export type StoreHealth = Static<typeof StoreHealthSchema>;
 
 const AccountedSessionSchema = Type.Object({
   taskId: Type.String(),
@@ -183,6 +197,6 @@ export const AccountingQuerySchema = Type.Object({
 /** Every schema routes refer to by `$id`, in dependency order for `addSchema`. */
 export const SHARED_SCHEMAS: readonly TSchema[] = [
   ErrorDetailSchema, ErrorSchema, MappingSchema, MappingListSchema, LookupRequestSchema, LookupItemSchema,
-  LookupResponseSchema, ChangeEventSchema, ResyncEventSchema, ListenerHealthSchema, AccountingHealthSchema,
+  LookupResponseSchema, ChangeEventSchema, ResyncEventSchema, ListenerHealthSchema, AccountingHealthSchema, StoreHealthSchema,
   HealthSchema, AccountingStatusSchema,
 ];

@@ -12,12 +12,12 @@ export interface RedisStoreStats {
   scriptErrors: number;
   /** Whole-table reloads of the replica after a gap in the stream or a table rebuilt in Redis. */
   reloads: number;
-  /** Epoch ms of the last change applied to the replica (0: none yet), for replica lag. */
-  lastChangeAt: number;
+  /** From the script that made the last change to this replica applying it (clocks of Redis and listener). */
+  lastLagMs: number;
 }
 
 export function newRedisStoreStats(): RedisStoreStats {
-  return { applied: 0, queued: 0, queueOverflow: 0, scriptErrors: 0, reloads: 0, lastChangeAt: 0 };
+  return { applied: 0, queued: 0, queueOverflow: 0, scriptErrors: 0, reloads: 0, lastLagMs: 0 };
 }
 
 export type RedisStoreEvent =

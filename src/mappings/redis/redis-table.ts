@@ -139,6 +139,11 @@ export class RedisMappingTable implements MappingTable {
     return this.#client.status !== 'ready' || !this.#feed.loaded;
   }
 
+  /** What /metrics shows of it (observability/store-metrics.ts). */
+  metricsView(): { up: boolean; queueDepth: number; stats: Readonly<RedisStoreStats> } {
+    return { up: this.#client.status === 'ready', queueDepth: this.#queue.size, stats: this.storeStats };
+  }
+
   /** Why the table is degraded, or null when it is not (for /healthz). */
   get degradedReason(): string | null {
     if (!this.#feed.loaded) return `the shared table has not been loaded from Redis yet: ${this.#lastError}`;
@@ -148,11 +153,6 @@ export class RedisMappingTable implements MappingTable {
 
   get queueDepth(): number {
     return this.#queue.size;
-  }
-
-  /** Milliseconds since the last change the replica applied (0 when it has none). */
-  get lastChangeAt(): number {
-    return this.storeStats.lastChangeAt;
   }
 
   apply(event: IdentityEvent): Promise<MappingChange | null> | null {
@@ -304,7 +304,7 @@ export class RedisMappingTable implements MappingTable {
   }
 
   #changed({ change, at }: LoggedChange): void {
-    this.storeStats.lastChangeAt = at;
+    this.storeStats.lastLagMs = Math.max(0, Date.now() - at);
     this.#emit(change);
   }
 
