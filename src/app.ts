@@ -4,6 +4,7 @@
  * Start order makes state ready before traffic arrives (snapshot restored, spools open,
  * API up, then listeners); stop runs in reverse so nothing in flight is lost.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -21,7 +22,7 @@ import { buildHttpServer, listenHttpServer } from './http/server.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
 import { RedisMappingTable } from './mappings/redis/redis-table.js';
-import { createMappingTable, startTable, storeHealth, type StoredTable } from './mappings/store.js';
+import { changeStreamOf, createMappingTable, startTable, storeHealth, type StoredTable } from './mappings/store.js';
 import { MappingSnapshot } from './mappings/snapshot.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -80,9 +81,9 @@ export class App {
     this.#loaded = loaded;
     this.#report = createReporter(log);
     this.#pipeline = buildPipeline(loaded);
-    this.table = createMappingTable(config.mappings, {
-      onEvent: this.#report.table, onStoreEvent: this.#report.store, listenerName: `${hostname()}:${process.pid}`,
-    });
+    // Several listeners may share a host (and tests run several in one process): the suffix keeps names apart.
+    const listenerName = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.table = createMappingTable(config.mappings, { onEvent: this.#report.table, onStoreEvent: this.#report.store, listenerName });
     // A shared table lives in Redis; the snapshot is the memory table's.
     this.#snapshot = config.mappings.snapshot.enabled && this.table instanceof MemoryMappingTable
       ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot })
@@ -98,7 +99,7 @@ export class App {
       table: () => this.table,
       snapshot: () => this.#snapshot?.stats,
       accounting: () => this.#accountant?.groupStats() ?? [],
-      store: () => (this.table instanceof RedisMappingTable ? { ...this.table.metricsView(), pendingAccounting: [] } : undefined),
+      store: () => (this.table instanceof RedisMappingTable ? { ...this.table.metricsView(), pendingAccounting: this.#accountant?.streamPending() ?? [] } : undefined),
     });
 
     const accounting = config.accounting;
@@ -113,7 +114,8 @@ export class App {
       }))
       : [];
     this.#accountant = accounted
-      ? new Accountant({ config: accounting, groups: this.#groups, table: this.table, onEvent: this.#report.accounting })
+      ? new Accountant({ config: accounting, groups: this.#groups, table: this.table, onEvent: this.#report.accounting,
+        stream: changeStreamOf(this.table, config.mappings, listenerName) })
       : undefined;
 
     const { udp } = config.syslog;

@@ -8,6 +8,8 @@ import type { MappingTableEvent } from './events.js';
 import { MemoryMappingTable } from './memory-table.js';
 import { redisConnector } from './redis/connect.js';
 import type { RedisStoreEvent } from './redis/events.js';
+import type { TableKeys } from './redis/keys.js';
+import type { Redis } from 'ioredis';
 import { RedisMappingTable } from './redis/redis-table.js';
 
 export type StoredTable = MemoryMappingTable | RedisMappingTable;
@@ -54,4 +56,10 @@ export function storeHealth(table: StoredTable): TableHealth {
   return reason === null
     ? { type: 'redis', state: 'ok', queueDepth: table.queueDepth }
     : { type: 'redis', state: 'degraded', reason, queueDepth: table.queueDepth };
+}
+
+/** Where accounting takes a shared table's changes from (the change stream), or undefined for memory. */
+export function changeStreamOf(table: StoredTable, config: MappingsConfig, consumer: string): { connect: () => Redis; keys: TableKeys; consumer: string; claimIdleMs: number } | undefined {
+  if (!(table instanceof RedisMappingTable)) return undefined;
+  return { connect: () => table.connect('accounting'), keys: table.keys, consumer, claimIdleMs: config.store.claimIdleSeconds * 1000 };
 }

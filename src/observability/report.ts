@@ -138,6 +138,10 @@ export function createReporter(log: Logger): Reporter {
           log.warn({ event: event.type, group: event.group, waiting: event.waiting },
             `accounting group ${event.group} did not confirm the stop records in time; ${event.waiting} stay spooled for the next start`);
           return;
+        case 'accounting-leader':
+          log.info({ event: event.type, consumer: event.consumer, leader: event.leader },
+            event.leader ? 'this listener now sends the shared table\'s accounting records' : 'this listener no longer sends the shared table\'s accounting records');
+          return;
       }
     },
 

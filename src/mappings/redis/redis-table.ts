@@ -61,6 +61,8 @@ export class RedisMappingTable implements MappingTable {
   readonly stats: MappingTableStats = newTableStats();
   readonly storeStats: RedisStoreStats = newRedisStoreStats();
   readonly keys: TableKeys;
+  /** New connections to this table's Redis (accounting reads the change stream on its own). */
+  readonly connect: RedisConnector;
   readonly #options: RedisMappingTableOptions;
   readonly #client: ScriptClient;
   readonly #replica = new Replica();
@@ -80,6 +82,7 @@ export class RedisMappingTable implements MappingTable {
   constructor(options: RedisMappingTableOptions) {
     this.#options = options;
     this.keys = tableKeys(options.keyPrefix);
+    this.connect = options.connect;
     this.#listeners = new ChangeListeners(this.stats, options.onEvent);
     this.#ttlMs = options.timeoutMinutes * 60_000;
     this.#queue = new OutageQueue(options.queueMaxEvents, (dropped) => this.#store({
