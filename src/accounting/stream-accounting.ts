@@ -71,7 +71,6 @@ export class StreamAccounting {
     this.#dispatch = setup.dispatch;
     this.#onEvent = setup.onEvent;
     this.#client = options.connect();
-    this.#client.on('error', () => {}); // the table reports Redis outages
   }
 
   /** This listener sends the stream's records now. */

@@ -27,7 +27,7 @@ export function startSharedProcess(redis: RedisServer, keyPrefix: string, more: 
 }
 
 /** Sends one churn message per line over one TCP connection (LF framing). */
-export async function sendChurn(listener: Listener, lines: readonly [event: 'login' | 'logout', user: string, ip: string][]): Promise<void> {
+export async function sendChurn(listener: Listener, lines: readonly (readonly [event: 'login' | 'logout', user: string, ip: string])[]): Promise<void> {
   const client = await StreamClient.connect(listener.ports.tcp);
   for (const [event, user, ip] of lines) await client.send(churnMessage(event, user, ip), 'lf');
   client.destroy();

@@ -39,10 +39,15 @@ export function redisConnector(config: RedisStoreConfig, connectionName: string)
   const where: RedisOptions = config.sentinel
     ? { sentinels: config.sentinel.sentinels, name: config.sentinel.name, ...(tls ? { enableTLSForSentinelMode: true } : {}) }
     : { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 6379) };
-  return (role) => new Redis({
-    ...base,
-    ...where,
-    connectionName: `${connectionName}:${role}`,
-    ...(role === 'reader' ? { maxRetriesPerRequest: null } : { enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
-  });
+  return (role) => {
+    const client = new Redis({
+      ...base,
+      ...where,
+      connectionName: `${connectionName}:${role}`,
+      ...(role === 'reader' ? { maxRetriesPerRequest: null } : { enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
+    });
+    // Connection errors are expected during an outage; the table reports the outage once.
+    client.on('error', () => {});
+    return client;
+  };
 }

@@ -99,7 +99,6 @@ export class RedisMappingTable implements MappingTable {
     client.on('ready', () => this.#back());
     this.#client = client;
     const reader = options.connect('reader');
-    reader.on('error', () => {}); // the command client reports the outage; the reader only waits
     this.#feed = new ChangeFeed({
       client, reader, keys: this.keys, replica: this.#replica,
       onChange: (logged) => this.#changed(logged),
