@@ -10,8 +10,9 @@
  * claimIdleSeconds another listener takes the lease, claims every record still pending
  * (XAUTOCLAIM) and sends them first, then carries on with new ones. A leader that cannot
  * renew in time stops sending at once: between a renewal missed and the lease running out
- * a third of the period is left, so two leaders never overlap unless a process stalls
- * longer than that (then a record may be sent twice: at least once, never lost).
+ * a third of the period is left. Should two leaders still overlap (a process stalled, a
+ * partition), the new one only claims records idle for claimIdleSeconds, never ones the
+ * other is sending right now; a record may then go twice, none is lost.
  */
 import type { Redis } from 'ioredis';
 import { accountingGroupName, type TableKeys } from '../mappings/redis/keys.js';
@@ -121,9 +122,11 @@ export class StreamAccounting {
     const asked = Date.now();
     let held: boolean;
     try {
-      held = this.leader
-        ? (await this.#client.eval(RENEW, 1, keys.leader, consumer, claimIdleMs)) === 1
-        : (await this.#client.set(keys.leader, consumer, 'PX', claimIdleMs, 'NX')) === 'OK';
+      // Bounded: a command sent as the connection drops may wait for a reconnect, and a
+      // leader must notice it can no longer renew while a third of its lease is left.
+      held = await withTimeout(this.leader
+        ? this.#client.eval(RENEW, 1, keys.leader, consumer, claimIdleMs).then((r) => r === 1)
+        : this.#client.set(keys.leader, consumer, 'PX', claimIdleMs, 'NX').then((r) => r === 'OK'), claimIdleMs / 3);
     } catch {
       held = this.leader && Date.now() < this.#leaseUntil - claimIdleMs / 3;
     }
@@ -140,7 +143,7 @@ export class StreamAccounting {
     this.#lanes = this.#groups.map((group) => {
       const queue = new StreamQueue({
         client: this.#options.connect(), acker: this.#options.connect(), stream: keys.log, group: accountingGroupName(group.name),
-        consumer, policy: this.#policy, admit: this.#admit,
+        consumer, policy: this.#policy, admit: this.#admit, claimIdleMs: this.#options.claimIdleMs,
       });
       const dispatcher = new Dispatcher({ ...this.#dispatch, group: group.name, spool: queue, sender: group, onEvent: this.#onEvent });
       queue.start();
@@ -160,4 +163,15 @@ export class StreamAccounting {
     }));
     this.#onEvent?.({ type: 'accounting-leader', consumer: this.#options.consumer, leader: false });
   }
+}
+
+/** `promise`, or a rejection after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -8,7 +8,9 @@
  * 1. Only the accounting leader reads (stream-accounting.ts), so records of one session
  *    leave in stream order, START before STOP, from one listener at a time.
  * 2. On becoming leader, first every entry still pending in the group, whoever it was
- *    delivered to (XAUTOCLAIM from 0-0, in id order), then new ones (XREADGROUP `>`).
+ *    delivered to (XAUTOCLAIM from 0-0, in id order, of entries idle for claimIdleMs, so
+ *    none a live listener is sending is taken), until no other consumer holds any; then
+ *    new ones (XREADGROUP `>`).
  * 3. An entry is acknowledged (XACK) only once every record it yields was acknowledged
  *    by a TACACS+ server (RFC 8907 §7.2 REPLY with status SUCCESS), or yields none, or
  *    was discarded as never sendable. Acks that cannot reach Redis are kept and retried.
@@ -36,6 +38,8 @@ export interface StreamQueueOptions {
   /** False: the record is refused (a field over 255 octets), counted by the caller. */
   readonly admit: (record: AccountingRecord) => boolean;
   readonly lookahead?: number;
+  /** Records delivered to another consumer are claimed once idle this long (the lease period). */
+  readonly claimIdleMs: number;
 }
 
 const READ_COUNT = 256;
@@ -151,16 +155,21 @@ export class StreamQueue implements RecordQueue {
 
   /** Rule 2: every pending entry of the group becomes this consumer's, oldest first. */
   async #claimAll(): Promise<void> {
-    const { client, stream, group, consumer } = this.#options;
-    let cursor = '0-0';
-    do {
-      const [next, entries, deleted] = (await client.xautoclaim(stream, group, consumer, 0, cursor, 'COUNT', READ_COUNT)) as
-        [string, [string, string[] | null][], string[]?];
-      this.#take(entries);
-      // Entries trimmed away while pending (never by our trim, which spares them) have nothing to send.
-      for (const id of deleted ?? []) this.#settle(id);
-      cursor = next;
-    } while (cursor !== '0-0' && this.#running);
+    const { client, stream, group, consumer, claimIdleMs } = this.#options;
+    while (this.#running) {
+      let cursor = '0-0';
+      do {
+        const [next, entries, deleted] = (await client.xautoclaim(stream, group, consumer, claimIdleMs, cursor, 'COUNT', READ_COUNT)) as
+          [string, [string, string[] | null][], string[]?];
+        this.#take(entries);
+        // Entries trimmed away while pending (never by our trim, which spares them) have nothing to send.
+        for (const id of deleted ?? []) this.#settle(id);
+        cursor = next;
+      } while (cursor !== '0-0' && this.#running);
+      const summary = (await client.xpending(stream, group)) as [number, string | null, string | null, [string, string][] | null];
+      if ((summary[3] ?? []).every(([name]) => name === consumer)) return;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
   }
 
   #take(entries: readonly [string, string[] | null][]): void {

@@ -78,7 +78,8 @@ describe('a shared table while Redis is down', () => {
       return pending.every((p) => p === 0);
     }, 'every stream record acknowledged');
     const sessions = flagsByTask(tacacs.requests);
-    expect(sessions.size).toBe(120);
-    for (const [taskId, flags] of sessions) expect(flags, `task ${taskId}`).toEqual([FLAGS.start, FLAGS.stop]);
+    const leaders = [a, b].map((l) => l.lines.filter((line) => line['event'] === 'accounting-leader').map((line) => `${line['leader']}`));
+    expect(sessions.size, JSON.stringify(leaders)).toBe(120);
+    for (const [taskId, flags] of sessions) expect(flags, `task ${taskId}; leadership ${JSON.stringify(leaders)}`).toEqual([FLAGS.start, FLAGS.stop]);
   }, 60_000 + OUTAGE_MS);
 });

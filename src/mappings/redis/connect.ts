@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisStoreConfig } from '../../config/schema.js';
 
+/** Longer than any BLOCK we use (1 s, 2 s). */
+const COMMAND_TIMEOUT_MS = 5000;
+
 export type RedisRole = 'commands' | 'reader' | 'accounting';
 
 export type RedisConnector = (role: RedisRole) => Redis;
@@ -44,7 +47,9 @@ export function redisConnector(config: RedisStoreConfig, connectionName: string)
       ...base,
       ...where,
       connectionName: `${connectionName}:${role}`,
-      ...(role === 'reader' ? { maxRetriesPerRequest: null } : { enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
+      // Nothing but the reader waits for a reconnect: a command sent as the connection drops
+      // fails within COMMAND_TIMEOUT_MS instead of hanging (the callers retry or queue it).
+      ...(role === 'reader' ? { maxRetriesPerRequest: null } : { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: COMMAND_TIMEOUT_MS }),
     });
     // Connection errors are expected during an outage; the table reports the outage once.
     client.on('error', () => {});
