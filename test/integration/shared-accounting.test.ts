@@ -3,46 +3,29 @@
  * hearing half the logins and refreshing the other half, give the RFC-based TACACS+ test
  * server exactly one START and one STOP per mapping, with the task_id made in Redis.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { churnIp } from '../support/listener-clients.js';
 import { FLAGS, arg, flagsByTask } from '../support/listener-data.js';
-import { cleanupListeners, waitUntil } from '../support/listener.js';
-import { RedisServer } from '../support/redis-server.js';
-import { tcpServerConfig } from '../support/tacacs-config.js';
-import { TacacsTestServer } from '../support/tacacs-server.js';
-import { sendChurn, servedTable, startShared, testPrefix, waitForSize } from './shared-table-support.js';
+import { waitUntil } from '../support/listener.js';
+import { sendChurn, servedTable, startShared, testPrefix, waitForSize , sharedServers } from './shared-table-support.js';
 
-let redis: RedisServer;
-let tacacs: TacacsTestServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  tacacs = await TacacsTestServer.start({ key: 'test-shared-secret' });
-});
-afterEach(cleanupListeners);
-afterAll(async () => {
-  await tacacs.kill();
-  await redis.close();
-});
+const servers = sharedServers();
 
 const N = 60;
 const ips = Array.from({ length: N }, (_, i) => churnIp(i, 32));
 
-function accounting(): Record<string, unknown> {
-  return { accounting: { mode: 'start-stop', timezone: 'UTC', groups: [{ name: 'primary', servers: [tcpServerConfig(tacacs)] }] } };
-}
-
 /** Every user-id session the server saw must be exactly START then STOP. */
 function expectOneStartOneStop(expected: number): void {
-  const sessions = flagsByTask(tacacs.requests);
+  const sessions = flagsByTask(servers.tacacs.requests);
   expect(sessions.size).toBe(expected);
   for (const [taskId, flags] of sessions) expect(flags, `task ${taskId}`).toEqual([FLAGS.start, FLAGS.stop]);
 }
 
 describe('accounting of a shared table', () => {
   it('sends one START and one STOP per mapping, whichever listener heard it', async () => {
-    tacacs.requests.length = 0;
+    servers.tacacs.requests.length = 0;
     const prefix = testPrefix();
-    const [a, b] = await Promise.all([startShared(redis, prefix, accounting()), startShared(redis, prefix, accounting())]);
+    const [a, b] = await Promise.all([startShared(servers.redis, prefix, servers.accounting()), startShared(servers.redis, prefix, servers.accounting())]);
     const half = N / 2;
     await Promise.all([
       sendChurn(a, ips.slice(0, half).map((ip, i) => ['login', `u${i}`, ip])),
@@ -58,7 +41,7 @@ describe('accounting of a shared table', () => {
     await sendChurn(a, ips.slice(0, half).map((ip, i) => ['logout', `u${i}`, ip]));
     await sendChurn(b, ips.slice(half).map((ip, i) => ['logout', `u${half + i}`, ip]));
     await Promise.all([waitForSize(a, 0), waitForSize(b, 0)]);
-    await waitUntil(() => flagsByTask(tacacs.requests).size === N && [...flagsByTask(tacacs.requests).values()].every((f) => f.length >= 2),
+    await waitUntil(() => flagsByTask(servers.tacacs.requests).size === N && [...flagsByTask(servers.tacacs.requests).values()].every((f) => f.length >= 2),
       `${N} sessions started and stopped`);
     // Let anything doubled arrive before counting: both listeners settle their queues.
     await waitUntil(async () => {
@@ -66,7 +49,7 @@ describe('accounting of a shared table', () => {
       return pending.every((p) => p === 0);
     }, 'every stream record acknowledged');
     expectOneStartOneStop(N);
-    for (const request of tacacs.requests.filter((r) => arg(r.args, 'service') === 'user-id')) {
+    for (const request of servers.tacacs.requests.filter((r) => arg(r.args, 'service') === 'user-id')) {
       expect(arg(request.args, 'task_id')).toMatch(/^[0-9a-z]+-\d+$/); // made in Redis: <epoch>-<seq>
     }
   });

@@ -10,26 +10,13 @@
  * record, so that window (the records in flight at the kill) is at-least-once; every
  * record sent after the takeover is sent once.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { churnIp } from '../support/listener-clients.js';
 import { FLAGS, collapsed, flagsByTask, requestKey } from '../support/listener-data.js';
-import { cleanupListeners, waitUntil } from '../support/listener.js';
-import { RedisServer } from '../support/redis-server.js';
-import { tcpServerConfig } from '../support/tacacs-config.js';
-import { TacacsTestServer } from '../support/tacacs-server.js';
-import { sendChurn, servedTable, startSharedProcess, testPrefix, waitForSize } from './shared-table-support.js';
+import { waitUntil } from '../support/listener.js';
+import { sendChurn, servedTable, startSharedProcess, testPrefix, waitForSize , sharedServers } from './shared-table-support.js';
 
-let redis: RedisServer;
-let tacacs: TacacsTestServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  tacacs = await TacacsTestServer.start({ key: 'test-shared-secret' });
-});
-afterEach(cleanupListeners);
-afterAll(async () => {
-  await tacacs.kill();
-  await redis.close();
-});
+const servers = sharedServers();
 
 const N = 100;
 const ips = Array.from({ length: N }, (_, i) => churnIp(i, 35));
@@ -37,42 +24,42 @@ const ips = Array.from({ length: N }, (_, i) => churnIp(i, 35));
 describe('a shared table when a listener is killed', () => {
   it('loses no record and doubles none when the accounting leader dies mid-stream', async () => {
     // Replies are slow, so the leader dies holding records it has sent or not yet sent.
-    tacacs.behaviour.delayMs = 200;
-    const config = { accounting: { mode: 'start-stop', timezone: 'UTC', groups: [{ name: 'primary', servers: [tcpServerConfig(tacacs)] }] } };
+    servers.tacacs.behaviour.delayMs = 200;
+    const config = servers.accounting();
     const prefix = testPrefix();
-    const first = await startSharedProcess(redis, prefix, config);
+    const first = await startSharedProcess(servers.redis, prefix, config);
     await first.waitForLog((l) => l['event'] === 'accounting-leader' && l['leader'] === true);
-    const second = await startSharedProcess(redis, prefix, config);
+    const second = await startSharedProcess(servers.redis, prefix, config);
     const half = N / 2;
     await Promise.all([
       sendChurn(first, ips.slice(0, half).map((ip, i) => ['login', `u${i}`, ip])),
       sendChurn(second, ips.slice(half).map((ip, i) => ['login', `u${half + i}`, ip])),
     ]);
-    await waitUntil(() => flagsByTask(tacacs.requests).size >= 10, 'the first STARTs at the server');
-    const sentBeforeKill = flagsByTask(tacacs.requests).size;
+    await waitUntil(() => flagsByTask(servers.tacacs.requests).size >= 10, 'the first STARTs at the server');
+    const sentBeforeKill = flagsByTask(servers.tacacs.requests).size;
     await first.kill(); // SIGKILL: no lease handed back, records pending in the stream
-    const atKill = tacacs.requests.length;
+    const atKill = servers.tacacs.requests.length;
     expect(sentBeforeKill).toBeLessThan(N); // it died mid-stream
     await second.waitForLog((l) => l['event'] === 'accounting-leader' && l['leader'] === true, { timeoutMs: 20_000 });
     await waitForSize(second, N);
-    tacacs.behaviour.delayMs = 0;
+    servers.tacacs.behaviour.delayMs = 0;
     await sendChurn(second, ips.map((ip, i) => ['logout', `u${i}`, ip]));
     await waitForSize(second, 0);
     expect((await servedTable(second)).size).toBe(0);
-    await waitUntil(() => [...flagsByTask(tacacs.requests).values()].filter((f) => f.includes(FLAGS.stop)).length === N, `${N} sessions stopped`, 30_000);
+    await waitUntil(() => [...flagsByTask(servers.tacacs.requests).values()].filter((f) => f.includes(FLAGS.stop)).length === N, `${N} sessions stopped`, 30_000);
     await waitUntil(async () => ((await second.metrics()).get('uid_accounting_stream_pending_records{group="primary"}') ?? 0) === 0, 'every record acknowledged');
-    const sessions = flagsByTask(tacacs.requests);
+    const sessions = flagsByTask(servers.tacacs.requests);
     expect(sessions.size).toBe(N);
     for (const [taskId, flags] of sessions) expect(collapsed(flags), `task ${taskId}: ${flags}`).toEqual([FLAGS.start, FLAGS.stop]);
     // Repeats: only of records the dead listener had in flight, each at most once more.
     const seen = new Map<string, number>();
-    tacacs.requests.forEach((request, index) => {
+    servers.tacacs.requests.forEach((request, index) => {
       const key = requestKey(request);
       const firstAt = seen.get(key);
       if (firstAt === undefined) seen.set(key, index);
       else expect(firstAt, `${key} repeated though first sent after the takeover`).toBeLessThan(atKill);
     });
     // At most the dispatcher's window in flight (64) plus as many answered whose XACK was still on its way.
-    expect(tacacs.requests.length - seen.size).toBeLessThanOrEqual(128);
+    expect(servers.tacacs.requests.length - seen.size).toBeLessThanOrEqual(128);
   }, 90_000);
 });

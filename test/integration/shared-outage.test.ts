@@ -7,40 +7,27 @@
  * The outage lasts UID_TEST_OUTAGE_MS (default 3000 so `npm test` stays short; the issue's
  * 30 s: UID_TEST_OUTAGE_MS=30000 npx vitest run test/integration/shared-outage.test.ts).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { churnIp } from '../support/listener-clients.js';
 import { FLAGS, flagsByTask } from '../support/listener-data.js';
-import { cleanupListeners, waitUntil } from '../support/listener.js';
-import { RedisServer } from '../support/redis-server.js';
-import { tcpServerConfig } from '../support/tacacs-config.js';
-import { TacacsTestServer } from '../support/tacacs-server.js';
-import { sendChurn, servedTable, startShared, testPrefix, waitForSize } from './shared-table-support.js';
+import { waitUntil } from '../support/listener.js';
+import { sendChurn, servedTable, startShared, testPrefix, waitForSize , sharedServers } from './shared-table-support.js';
 
 const OUTAGE_MS = Number(process.env['UID_TEST_OUTAGE_MS'] ?? 3000);
 
-let redis: RedisServer;
-let tacacs: TacacsTestServer;
-beforeAll(async () => {
-  redis = await RedisServer.start({ persistent: true });
-  tacacs = await TacacsTestServer.start({ key: 'test-shared-secret' });
-});
-afterEach(cleanupListeners);
-afterAll(async () => {
-  await tacacs.kill();
-  await redis.close();
-});
+const servers = sharedServers({ persistent: true });
 
 describe('a shared table while Redis is down', () => {
   it(`queues ${100} logins through a ${OUTAGE_MS} ms outage, answers stale meanwhile, and accounts each mapping once`, async () => {
-    const config = { accounting: { mode: 'start-stop', timezone: 'UTC', groups: [{ name: 'primary', servers: [tcpServerConfig(tacacs)] }] } };
+    const config = servers.accounting();
     const prefix = testPrefix();
-    const [a, b] = await Promise.all([startShared(redis, prefix, config), startShared(redis, prefix, config)]);
+    const [a, b] = await Promise.all([startShared(servers.redis, prefix, config), startShared(servers.redis, prefix, config)]);
     const before = Array.from({ length: 20 }, (_, i) => churnIp(i, 33));
     const during = Array.from({ length: 100 }, (_, i) => churnIp(i, 34));
     await sendChurn(a, before.map((ip, i) => ['login', `early${i}`, ip]));
     await Promise.all([waitForSize(a, 20), waitForSize(b, 20)]);
 
-    await redis.stop();
+    await servers.redis.stop();
     const outageStarted = Date.now();
     await waitUntil(async () => (await a.http('GET', '/healthz')).body.status === 'degraded', 'a degraded /healthz');
     const health = (await b.http('GET', '/healthz')).body;
@@ -61,7 +48,7 @@ describe('a shared table while Redis is down', () => {
     }, '50 events queued on each listener');
     expect((await a.metrics()).get('uid_store_up')).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)))); // the outage's length is the point
-    await redis.start();
+    await servers.redis.start();
 
     await Promise.all([waitForSize(a, 120, 30_000), waitForSize(b, 120, 30_000)]);
     expect(await servedTable(b)).toEqual(await servedTable(a));
@@ -72,12 +59,12 @@ describe('a shared table while Redis is down', () => {
 
     await sendChurn(b, [...before.map((ip, i) => ['logout', `early${i}`, ip] as const), ...during.map((ip, i) => ['logout', `late${i}`, ip] as const)]);
     await Promise.all([waitForSize(a, 0), waitForSize(b, 0)]);
-    await waitUntil(() => [...flagsByTask(tacacs.requests).values()].filter((f) => f.includes(FLAGS.stop)).length === 120, '120 sessions stopped', 30_000);
+    await waitUntil(() => [...flagsByTask(servers.tacacs.requests).values()].filter((f) => f.includes(FLAGS.stop)).length === 120, '120 sessions stopped', 30_000);
     await waitUntil(async () => {
       const pending = await Promise.all([a, b].map(async (l) => (await l.metrics()).get('uid_accounting_stream_pending_records{group="primary"}') ?? 0));
       return pending.every((p) => p === 0);
     }, 'every stream record acknowledged');
-    const sessions = flagsByTask(tacacs.requests);
+    const sessions = flagsByTask(servers.tacacs.requests);
     const leaders = [a, b].map((l) => l.lines.filter((line) => line['event'] === 'accounting-leader').map((line) => `${line['leader']}`));
     expect(sessions.size, JSON.stringify(leaders)).toBe(120);
     for (const [taskId, flags] of sessions) expect(flags, `task ${taskId}; leadership ${JSON.stringify(leaders)}`).toEqual([FLAGS.start, FLAGS.stop]);

@@ -1,8 +1,11 @@
 /** Listeners sharing one table on a test Redis, fed over syslog TCP with the churn profiles. */
 import { CHURN_PROFILES, StreamClient, churnMessage } from '../support/listener-clients.js';
-import { InProcessListener, ListenerProcess, waitUntil, type Listener } from '../support/listener.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { InProcessListener, ListenerProcess, cleanupListeners, waitUntil, type Listener } from '../support/listener.js';
 import type { ConfigPatch } from '../support/listener-config.js';
-import type { RedisServer } from '../support/redis-server.js';
+import { RedisServer, type RedisServerOptions } from '../support/redis-server.js';
+import { TEST_KEY, tcpServerConfig } from '../support/tacacs-config.js';
+import { TacacsTestServer } from '../support/tacacs-server.js';
 
 let prefixes = 0;
 
@@ -48,4 +51,22 @@ export async function servedTable(listener: Listener): Promise<Map<string, unkno
 
 export async function waitForSize(listener: Listener, size: number, timeoutMs = 15_000): Promise<void> {
   await waitUntil(async () => (await servedTable(listener)).size === size, `${size} mappings served on port ${listener.ports.http}`, timeoutMs);
+}
+
+/** A Redis and a TACACS+ test server for one test file, stopped after it, with listeners cleaned up after each test. */
+export function sharedServers(options: RedisServerOptions = {}): { readonly redis: RedisServer; readonly tacacs: TacacsTestServer; accounting(): ConfigPatch } {
+  const servers = {} as { redis: RedisServer; tacacs: TacacsTestServer; accounting(): ConfigPatch };
+  servers.accounting = () => ({
+    accounting: { mode: 'start-stop', timezone: 'UTC', groups: [{ name: 'primary', servers: [tcpServerConfig(servers.tacacs)] }] },
+  });
+  beforeAll(async () => {
+    servers.redis = await RedisServer.start(options);
+    servers.tacacs = await TacacsTestServer.start({ key: TEST_KEY });
+  });
+  afterEach(cleanupListeners);
+  afterAll(async () => {
+    await servers.tacacs.kill();
+    await servers.redis.close();
+  });
+  return servers;
 }
