@@ -50,7 +50,9 @@ export class ChangeFeed {
   #verify = false;
   #closed = false;
   #running: Promise<void> | undefined;
+  /** In id order from #waitersHead on (the ones before it are done). */
   #waiters: Waiter[] = [];
+  #waitersHead = 0;
   readonly #recent = new Map<string, MappingChange>();
   readonly #loadedOnce: Promise<void>;
   #markLoaded!: () => void;
@@ -91,7 +93,7 @@ export class ChangeFeed {
     return new Promise((resolve) => {
       this.#waiters.push({ id, resolve });
       // Replies from several connections may come in any order: keep the queue in id order.
-      for (let i = this.#waiters.length - 1; i > 0 && compareIds(this.#waiters[i - 1]!.id, id) > 0; i--) {
+      for (let i = this.#waiters.length - 1; i > this.#waitersHead && compareIds(this.#waiters[i - 1]!.id, id) > 0; i--) {
         [this.#waiters[i - 1], this.#waiters[i]] = [this.#waiters[i]!, this.#waiters[i - 1]!];
       }
     });
@@ -108,8 +110,9 @@ export class ChangeFeed {
     this.#closed = true;
     this.#options.reader.disconnect();
     await this.#running;
-    for (const waiter of this.#waiters) waiter.resolve(null);
+    for (const waiter of this.#waiters.slice(this.#waitersHead)) waiter.resolve(null);
     this.#waiters = [];
+    this.#waitersHead = 0;
   }
 
   async #loop(): Promise<void> {
@@ -149,12 +152,20 @@ export class ChangeFeed {
 
   /** Resolves the waiters up to `id`: with `change` for `id` itself. */
   #release(change: MappingChange | null, id: string): void {
-    let done = 0;
-    while (done < this.#waiters.length && compareIds(this.#waiters[done]!.id, id) <= 0) {
-      const waiter = this.#waiters[done++]!;
+    const waiters = this.#waiters;
+    let done = this.#waitersHead;
+    while (done < waiters.length && compareIds(waiters[done]!.id, id) <= 0) {
+      const waiter = waiters[done++]!;
       waiter.resolve(waiter.id === id ? change : (this.#recent.get(waiter.id) ?? null));
     }
-    if (done > 0) this.#waiters = this.#waiters.slice(done);
+    this.#waitersHead = done;
+    if (done === waiters.length) {
+      this.#waiters = [];
+      this.#waitersHead = 0;
+    } else if (done > 1024 && done * 2 > waiters.length) {
+      this.#waiters = waiters.slice(done);
+      this.#waitersHead = 0;
+    }
   }
 
   /** After a reconnect: reload when changes we did not see were trimmed, or the table was rebuilt. */

@@ -21,15 +21,18 @@ if now == nil then
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function store(ip, m)
-  redis.call('HSET', mapKey, ip, cjson.encode(m))
+  local json = cjson.encode(m)
+  redis.call('HSET', mapKey, ip, json)
   if m.t > 0 then redis.call('ZADD', expKey, m.e, ip) else redis.call('ZREM', expKey, ip) end
+  return json
 end
 local function unlink(ip)
   redis.call('HDEL', mapKey, ip)
   redis.call('ZREM', expKey, ip)
 end
+-- m: the mapping, or its JSON as stored (encoded once)
 local function append(kind, ip, m, extra)
-  local args = {logKey, '*', 'k', kind, 'ip', ip, 'm', cjson.encode(m), 't', tostring(now)}
+  local args = {logKey, '*', 'k', kind, 'ip', ip, 'm', type(m) == 'string' and m or cjson.encode(m), 't', tostring(now)}
   if extra then for i = 1, #extra do args[#args + 1] = extra[i] end end
   return redis.call('XADD', unpack(args))
 end
@@ -56,7 +59,7 @@ if raw then
   cur = cjson.decode(raw)
   if due(cur) then
     unlink(ip)
-    last = append('expired', ip, cur)
+    last = append('expired', ip, raw)
     cur = nil
   end
 end
@@ -65,7 +68,7 @@ if action == 'logout' or action == 'delete' then
   if not cur then return {last, 'unmatched'} end
   if action == 'logout' and keyOf(cur) ~= ukey then return {last, 'ignored'} end
   unlink(ip)
-  return {append('removed', ip, cur, {'r', action == 'delete' and 'admin' or 'logout'}), 'removed'}
+  return {append('removed', ip, raw, {'r', action == 'delete' and 'admin' or 'logout'}), 'removed'}
 end
 local function begin()
   redis.call('HSETNX', idsKey, 'epoch', epoch)
@@ -85,20 +88,17 @@ if not cur then
     end
   end
   local m = begin()
-  store(ip, m)
-  return {append('added', ip, m), 'added'}
+  return {append('added', ip, store(ip, m)), 'added'}
 end
 if keyOf(cur) == ukey then
   local newinfo = cur.s ~= sender or cur.p ~= profile
   if not newinfo and cur.t == timeout and now - cur.l < resolution then return {last, 'coalesced', raw} end
   cur.s, cur.p, cur.l, cur.t = sender, profile, now, timeout
   cur.e = timeout > 0 and now + timeout or -1
-  store(ip, cur)
-  return {append('refreshed', ip, cur, newinfo and {'n', '1'} or nil), 'refreshed'}
+  return {append('refreshed', ip, store(ip, cur), newinfo and {'n', '1'} or nil), 'refreshed'}
 end
 local m = begin()
-store(ip, m)
-return {append('user-changed', ip, m, {'p', cjson.encode(cur)}), 'user-changed'}
+return {append('user-changed', ip, store(ip, m), {'p', raw}), 'user-changed'}
 `;
 
 /**
@@ -116,7 +116,7 @@ for _, ip in ipairs(ips) do
     local m = cjson.decode(raw)
     if due(m) then
       unlink(ip)
-      append('expired', ip, m)
+      append('expired', ip, raw)
     end
   end
 end
