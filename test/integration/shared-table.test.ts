@@ -41,7 +41,10 @@ describe('two listeners sharing a table on Redis', () => {
       sendChurn(a, ips.slice(half).map((ip, i) => ['login', `u${half + i}`, ip])),
       sendChurn(b, ips.slice(0, half).map((ip, i) => ['login', `u${i}`, ip])),
     ]);
-    await Promise.all([a, b].map((l) => l.app.table as { caughtUp?: () => Promise<void> }).map((t) => t.caughtUp?.()));
+    // The refreshes are sent, not yet applied: wait until both serve every one of them.
+    const refreshed = async (l: typeof a) => [...(await servedTable(l)).values()]
+      .every((m) => Date.parse((m as { lastSeen: string }).lastSeen) > latestLogin);
+    await waitUntil(async () => (await refreshed(a)) && (await refreshed(b)), 'every refresh served by both');
     const [servedA, servedB] = await Promise.all([servedTable(a), servedTable(b)]);
     expect(servedA.size).toBe(N);
     expect(servedB).toEqual(servedA);
@@ -69,5 +72,23 @@ describe('two listeners sharing a table on Redis', () => {
     expect(a.app.table.stats.changes.added).toBe(N);
     expect(b.app.table.stats.changes.added).toBe(N);
     expect(a.app.table.stats.changes['user-changed']).toBe(0);
+  });
+
+  it('starts while Redis is down, says so, answers stale, and loads the table when Redis comes', async () => {
+    const prefix = testPrefix();
+    const writer = await startShared(redis, prefix);
+    await sendChurn(writer, [['login', 'early', ips[0]!]]);
+    await waitForSize(writer, 1);
+    await writer.stop();
+    await redis.stop();
+    const late = await startShared(redis, prefix);
+    await late.waitForLog((l) => l['event'] === 'store-unavailable');
+    expect((await late.http('GET', '/healthz')).body).toMatchObject({ status: 'degraded', store: { type: 'redis', state: 'degraded' } });
+    const miss = await fetch(`http://127.0.0.1:${late.ports.http}/v1/mappings/${ips[0]}`);
+    expect(miss.status).toBe(404);
+    await sendChurn(late, [['login', 'queued', ips[1]!]]);
+    await redis.start(); // without persistence: the table starts empty, the queued login fills it
+    await late.waitForMapping(ips[1]!, 'queued');
+    expect((await late.http('GET', '/healthz')).body.status).toBe('ok');
   });
 });

@@ -121,7 +121,7 @@ export class RedisMappingTable implements MappingTable {
     const interval = this.#options.sweepIntervalMs ?? 1000;
     if (interval > 0) {
       this.#timers.push(setInterval(() => void this.sweep().catch(() => {}), interval).unref());
-      this.#timers.push(setInterval(() => void this.#trim().catch(() => {}), TRIM_INTERVAL_MS).unref());
+      this.#timers.push(setInterval(() => void this.trim().catch(() => {}), TRIM_INTERVAL_MS).unref());
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#feed.whenLoaded(), new Promise((resolve) => { timer = setTimeout(resolve, waitMs); })]);
@@ -294,7 +294,8 @@ export class RedisMappingTable implements MappingTable {
     void this.#drain();
   }
 
-  async #trim(): Promise<void> {
+  /** Trims the stream to streamMaxEntries, sparing what accounting has not acknowledged (every 10 s). */
+  async trim(): Promise<void> {
     const length = await this.#client.xlen(this.keys.log);
     const excess = length - this.#options.streamMaxEntries;
     if (excess <= 0) return;
