@@ -3,39 +3,28 @@
  * before and after loading mappings, and MEMORY USAGE of the keys. Prints the figures;
  * asserts only that they stay within the documented bound.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tableKeys } from '../../../src/mappings/redis/keys.js';
-import { RedisServer } from '../../support/redis-server.js';
 import { ipFor, login } from '../support.js';
-import { redisTable } from './support.js';
+import { redisTable, useRedis } from './support.js';
 
 const COUNT = 5000;
 
-let redis: RedisServer;
-let client: Redis;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  client = new Redis(redis.port, '127.0.0.1');
-});
-afterAll(async () => {
-  client.disconnect();
-  await redis.close();
-});
+const used = useRedis();
 
 async function usedMemory(): Promise<number> {
-  const info = await client.info('memory');
+  const info = await used.client.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)![1]);
 }
 
 describe('shared table sizing', () => {
   it(`measures the bytes a mapping and its change entry take in Redis (${COUNT} mappings)`, async () => {
-    const table = await redisTable(redis, { keyPrefix: 'size:', maxEntries: COUNT * 2 });
+    const table = await redisTable(used.redis, { keyPrefix: 'size:', maxEntries: COUNT * 2 });
     const keys = tableKeys('size:');
     const before = await usedMemory();
     await Promise.all(Array.from({ length: COUNT }, (_, i) => table.apply(login(ipFor(i), `ACME\\user${i}`))));
     const after = await usedMemory();
-    const [map = 0, exp = 0, log = 0] = await Promise.all([keys.map, keys.exp, keys.log].map(async (key) => Number(await client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'))));
+    const [map = 0, exp = 0, log = 0] = await Promise.all([keys.map, keys.exp, keys.log].map(async (key) => Number(await used.client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'))));
     const perMapping = (after - before) / COUNT;
     const tableBytes = (map + exp) / COUNT;
     const logBytes = log / COUNT;

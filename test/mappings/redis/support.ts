@@ -1,7 +1,9 @@
 /** Shared tables on a test Redis, each under a key prefix of its own unless told. */
 import { redisConnector } from '../../../src/mappings/redis/connect.js';
 import { RedisMappingTable, type RedisMappingTableOptions } from '../../../src/mappings/redis/redis-table.js';
-import type { RedisServer } from '../../support/redis-server.js';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { RedisServer } from '../../support/redis-server.js';
 
 let tables = 0;
 
@@ -24,4 +26,18 @@ export async function redisTable(redis: RedisServer, options: Partial<RedisMappi
   });
   await table.start();
   return table;
+}
+
+/** A redis-server for one test file and a plain client to inspect it, stopped after the file. */
+export function useRedis(): { readonly redis: RedisServer; readonly client: Redis } {
+  const used = {} as { redis: RedisServer; client: Redis };
+  beforeAll(async () => {
+    used.redis = await RedisServer.start();
+    used.client = new Redis(used.redis.port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    used.client.disconnect();
+    await used.redis.close();
+  });
+  return used;
 }

@@ -3,53 +3,42 @@
  * accounting group has not acknowledged; and a replica whose Redis lost its data (a new
  * table epoch) reloads the whole table instead of going on with what it knew.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tableKeys } from '../../../src/mappings/redis/keys.js';
-import { RedisServer } from '../../support/redis-server.js';
 import { waitUntil } from '../../support/listener.js';
 import { login } from '../support.js';
-import { redisTable } from './support.js';
+import { redisTable, useRedis } from './support.js';
 
-let redis: RedisServer;
-let client: Redis;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  client = new Redis(redis.port, '127.0.0.1');
-});
-afterAll(async () => {
-  client.disconnect();
-  await redis.close();
-});
+const used = useRedis();
 
 describe('change stream trimming', () => {
   it('keeps streamMaxEntries, but never what a consumer group still holds', async () => {
-    const table = await redisTable(redis, { keyPrefix: 'trim1:', streamMaxEntries: 10 });
+    const table = await redisTable(used.redis, { keyPrefix: 'trim1:', streamMaxEntries: 10 });
     const keys = tableKeys('trim1:');
     for (let i = 0; i < 5; i++) await table.apply(login(`10.0.0.${i + 1}`, `u${i}`));
-    await client.xgroup('CREATE', keys.log, 'acct:primary', '$');
+    await used.client.xgroup('CREATE', keys.log, 'acct:primary', '$');
     for (let i = 5; i < 30; i++) await table.apply(login(`10.0.0.${i + 1}`, `u${i}`));
     // The group read 5 entries and acknowledged none: they and all after them stay.
-    const read = (await client.xreadgroup('GROUP', 'acct:primary', 'c1', 'COUNT', 5, 'STREAMS', keys.log, '>')) as [string, [string, string[]][]][];
+    const read = (await used.client.xreadgroup('GROUP', 'acct:primary', 'c1', 'COUNT', 5, 'STREAMS', keys.log, '>')) as [string, [string, string[]][]][];
     const firstHeld = read[0]![1][0]![0];
     await table.trim();
-    expect(await client.xlen(keys.log)).toBe(25);
-    expect((await client.xrange(keys.log, '-', '+', 'COUNT', 1))[0]![0]).toBe(firstHeld);
-    await client.xack(keys.log, 'acct:primary', ...read[0]![1].map(([id]) => id));
-    await client.xgroup('SETID', keys.log, 'acct:primary', '$');
+    expect(await used.client.xlen(keys.log)).toBe(25);
+    expect((await used.client.xrange(keys.log, '-', '+', 'COUNT', 1))[0]![0]).toBe(firstHeld);
+    await used.client.xack(keys.log, 'acct:primary', ...read[0]![1].map(([id]) => id));
+    await used.client.xgroup('SETID', keys.log, 'acct:primary', '$');
     await table.trim();
-    expect(await client.xlen(keys.log)).toBe(10);
-    expect(await client.get(keys.trim)).not.toBeNull();
+    expect(await used.client.xlen(keys.log)).toBe(10);
+    expect(await used.client.get(keys.trim)).not.toBeNull();
     await table.close();
   });
 
   it('reloads a replica whose Redis came back without its data', async () => {
-    const a = await redisTable(redis, { keyPrefix: 'trim2:', streamMaxEntries: 10 });
-    const b = await redisTable(redis, { keyPrefix: 'trim2:', streamMaxEntries: 10 });
+    const a = await redisTable(used.redis, { keyPrefix: 'trim2:', streamMaxEntries: 10 });
+    const b = await redisTable(used.redis, { keyPrefix: 'trim2:', streamMaxEntries: 10 });
     await a.apply(login('10.0.1.1', 'before'));
     await b.caughtUp();
-    await redis.stop(); // b's connections drop; Redis keeps nothing (no persistence) …
-    await redis.start();
+    await used.redis.stop(); // b's connections drop; Redis keeps nothing (no persistence) …
+    await used.redis.start();
     // … so a starts a new table: a new epoch, which b must notice when it reconnects.
     await waitUntil(() => !a.stale && !b.stale, 'both reconnected');
     for (let i = 0; i < 20; i++) await a.apply(login(`10.0.2.${i + 1}`, `u${i}`));
