@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   // mapping table
   UID_ERR_SNAPSHOT_CORRUPT: { summary: 'a mapping snapshot cannot be read; it was moved aside' },
   UID_ERR_SNAPSHOT_IO: { summary: 'a mapping snapshot cannot be written' },
-  UID_ERR_STORE_UNAVAILABLE: { summary: 'the shared table (Redis) cannot be reached; events are queued, lookups answer from the local replica' },
+  UID_ERR_STORE_UNAVAILABLE: { summary: 'the shared table (Redis) cannot be reached; events are queued, lookups answer from the local replica, admin deletes are refused', status: 503 },
   UID_ERR_STORE_QUEUE_FULL: { summary: 'the queue of events waiting for the shared table is full; new events are dropped until Redis is back' },
   // accounting
   UID_ERR_TACACS_FIELD: { summary: 'a TACACS+ field is longer than 255 octets' },

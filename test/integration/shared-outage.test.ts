@@ -37,6 +37,8 @@ describe('a shared table while Redis is down', () => {
     const stale = await fetch(`http://127.0.0.1:${a.ports.http}/v1/mappings/${before[0]}`);
     expect(stale.headers.get('x-uid-stale')).toBe('1');
     expect(await stale.json()).toMatchObject({ user: 'early0', stale: true });
+    const refused = await a.http('DELETE', `/v1/mappings/${before[1]}`);
+    expect(refused).toMatchObject({ status: 503, body: { error: { code: 'UID_ERR_STORE_UNAVAILABLE' } } });
 
     await Promise.all([
       sendChurn(a, during.slice(0, 50).map((ip, i) => ['login', `late${i}`, ip])),

@@ -156,7 +156,10 @@ export function registerMappingRoutes(app: FastifyInstance, table: MappingTable)
       summary: 'Remove a mapping (reported as removed with reason admin, and a TACACS+ STOP)',
       tags,
       params: IpParamsSchema,
-      response: { 204: { type: 'null', description: 'removed' }, 400: BAD_IP, 401: UNAUTHORIZED, 404: NO_MAPPING },
+      response: {
+        204: { type: 'null', description: 'removed' }, 400: BAD_IP, 401: UNAUTHORIZED, 404: NO_MAPPING,
+        503: errorResponse('the shared table cannot reach Redis (UID_ERR_STORE_UNAVAILABLE); nothing was removed'),
+      },
     },
   }, (request, reply) => {
     const ip = normaliseAddress(request.params.ip);

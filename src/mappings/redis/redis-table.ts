@@ -14,6 +14,7 @@
  *   order when it is back; lookups answer from the replica, marked stale.
  */
 import { ReplyError, type Redis } from 'ioredis';
+import { UidError } from '../../errors.js';
 import type { IdentityEvent } from '../../identify/event.js';
 import { ChangeListeners } from '../change-listeners.js';
 import { newTableStats, type MappingTableEvent, type MappingTableStats } from '../events.js';
@@ -179,6 +180,7 @@ export class RedisMappingTable implements MappingTable {
 
   /** Admin removal; needs Redis (an admin action is not queued: its answer says whether it happened). */
   async delete(ip: string): Promise<MappingChange | null> {
+    if (this.#client.status !== 'ready') throw this.#unavailable();
     return this.#run('delete', { event: 'logout', ip, user: '', sender: '', profile: '' }, false);
   }
 
@@ -217,7 +219,7 @@ export class RedisMappingTable implements MappingTable {
         this.#store({ type: 'store-script-error', error });
         return null;
       }
-      if (!queueIfLost) throw error;
+      if (!queueIfLost) throw this.#unavailable(error);
       this.#enqueue(event); // the connection went while it was in flight: it waits with the others
       return null;
     }
@@ -321,6 +323,11 @@ export class RedisMappingTable implements MappingTable {
     } catch {
       // as above
     }
+  }
+
+  /** What an admin request that needs Redis meets while it is away (HTTP 503). */
+  #unavailable(cause?: unknown): UidError {
+    return new UidError('UID_ERR_STORE_UNAVAILABLE', `the shared table (Redis) is unreachable (${this.#lastError}); try again when it is back`, { cause });
   }
 
   #scriptNow(): string {
