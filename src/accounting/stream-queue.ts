@@ -193,7 +193,13 @@ export class StreamQueue implements RecordQueue {
   }
 
   #recordsOf(fields: string[]): AccountingRecord[] {
-    const { change, at } = decodeChange(fields);
+    let logged;
+    try {
+      logged = decodeChange(fields);
+    } catch {
+      return []; // not a change our scripts wrote: nothing to send, acknowledged
+    }
+    const { change, at } = logged;
     return recordsForChange(change, this.#options.policy, at).filter((record) => this.#options.admit(record));
   }
 

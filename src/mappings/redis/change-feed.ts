@@ -141,7 +141,15 @@ export class ChangeFeed {
   }
 
   #apply(id: string, fields: string[]): void {
-    const logged = decodeChange(fields);
+    let logged: LoggedChange;
+    try {
+      logged = decodeChange(fields);
+    } catch {
+      // Not written by our scripts (someone else wrote to the key): skipped, never a stuck feed.
+      this.#lastId = id;
+      this.#release(null, id);
+      return;
+    }
     this.#options.replica.apply(logged.change);
     this.#lastId = id;
     this.#recent.set(id, logged.change);
@@ -185,7 +193,13 @@ export class ChangeFeed {
     let cursor = '0';
     do {
       const [next, flat] = await client.hscan(keys.map, cursor, 'COUNT', SCAN_COUNT);
-      for (let i = 0; i + 1 < flat.length; i += 2) mappings.push(decodeMapping(flat[i]!, flat[i + 1]!));
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        try {
+          mappings.push(decodeMapping(flat[i]!, flat[i + 1]!));
+        } catch {
+          // a field our scripts did not write: not a mapping
+        }
+      }
       cursor = next;
     } while (cursor !== '0');
     replica.load(mappings);

@@ -33,4 +33,16 @@ describe('the shared table key layout', () => {
     expect(await used.client.hget(keys.ids, 'seq')).toBe('2');
     await table.close();
   });
+
+  it('skips stream entries and map fields its scripts did not write, and goes on', async () => {
+    const keys = tableKeys('foreign:');
+    await used.client.hset(keys.map, '10.9.9.9', 'not json');
+    const table = await redisTable(used.redis, { keyPrefix: 'foreign:' });
+    expect(table.size).toBe(0);
+    await used.client.xadd(keys.log, '*', 'k', 'bogus', 'ip', '10.9.9.8');
+    await used.client.xadd(keys.log, '*', 'junk', 'x');
+    await table.apply(login('10.9.9.7', 'after'));
+    expect(table.get('10.9.9.7')?.user).toBe('after');
+    await table.close();
+  });
 });
