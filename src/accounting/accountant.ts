@@ -199,7 +199,7 @@ export class Accountant {
           lastError: null,
           servers: [],
         }),
-        queueDepth: spool.depth,
+        queueDepth: spool.depth + (this.#stream?.pending().find((p) => p.group === group.name)?.pending ?? 0),
       })),
     };
   }
