@@ -158,7 +158,8 @@ export class StreamAccounting {
     if (lanes.length === 0) return;
     this.#lanes = [];
     await Promise.all(lanes.map(async ({ queue, dispatcher }) => {
-      await dispatcher.stop();
+      // Records in flight settle within the servers' timeouts; never wait longer than a lease for them.
+      await withTimeout(dispatcher.stop(), this.#options.claimIdleMs).catch(() => {});
       await queue.stop();
     }));
     this.#onEvent?.({ type: 'accounting-leader', consumer: this.#options.consumer, leader: false });
