@@ -32,10 +32,11 @@ import accounting from './parts/accounting.mjs';
 import http from './parts/http.mjs';
 import identify from './parts/identify.mjs';
 import memory from './parts/memory.mjs';
+import redis from './parts/redis.mjs';
 import tls from './parts/tls.mjs';
 import udp from './parts/udp.mjs';
 
-const PARTS = [udp, tls, http, accounting, memory, identify];
+const PARTS = [udp, tls, http, accounting, memory, redis, identify];
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WANTED_BUFFER = 8 * 2 ** 20;
 

@@ -4,6 +4,8 @@
  * Start order makes state ready before traffic arrives (snapshot restored, spools open,
  * API up, then listeners); stop runs in reverse so nothing in flight is lost.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Accountant } from './accounting/accountant.js';
@@ -25,6 +27,8 @@ import { accountingHealth, quietSenders } from './http/health.js';
 import { buildHttpServer, listenHttpServer } from './http/server.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
+import { RedisMappingTable } from './mappings/redis/redis-table.js';
+import { changeStreamOf, createMappingTable, startTable, storeHealth, type StoredTable } from './mappings/store.js';
 import { MappingSnapshot } from './mappings/snapshot.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -56,7 +60,7 @@ interface Pipeline {
 
 export class App {
   readonly log: Logger;
-  readonly table: MemoryMappingTable;
+  readonly table: StoredTable;
   readonly metrics: Metrics;
   readonly #report: Reporter;
   readonly #snapshot: MappingSnapshot | undefined;
@@ -89,12 +93,11 @@ export class App {
     this.#loaded = loaded;
     this.#report = createReporter(log);
     this.#pipeline = this.#buildPipeline(loaded);
-    this.table = new MemoryMappingTable({
-      timeoutMinutes: config.mappings.timeoutMinutes,
-      maxEntries: config.mappings.maxEntries,
-      onEvent: this.#report.table,
-    });
-    this.#snapshot = config.mappings.snapshot.enabled
+    // Several listeners may share a host (and tests run several in one process): the suffix keeps names apart.
+    const listenerName = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.table = createMappingTable(config.mappings, { onEvent: this.#report.table, onStoreEvent: this.#report.store, listenerName });
+    // A shared table lives in Redis; the snapshot is the memory table's.
+    this.#snapshot = config.mappings.snapshot.enabled && this.table instanceof MemoryMappingTable
       ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot })
       : undefined;
 
@@ -114,6 +117,7 @@ export class App {
       snapshot: () => this.#snapshot?.stats,
       accounting: () => this.#accountant?.groupStats() ?? [],
       audit: () => this.#audit?.stats,
+      store: () => (this.table instanceof RedisMappingTable ? { ...this.table.metricsView(), pendingAccounting: this.#accountant?.streamPending() ?? [] } : undefined),
     });
 
     const accounting = config.accounting;
@@ -128,7 +132,8 @@ export class App {
       }))
       : [];
     this.#accountant = accounted
-      ? new Accountant({ config: accounting, groups: this.#groups, table: this.table, onEvent: this.#report.accounting })
+      ? new Accountant({ config: accounting, groups: this.#groups, table: this.table, onEvent: this.#report.accounting,
+        stream: changeStreamOf(this.table, config.mappings, listenerName) })
       : undefined;
 
     const { udp } = config.syslog;
@@ -193,6 +198,7 @@ export class App {
     }
     await this.#lockState();
     this.#audit?.start();
+    await startTable(this.table);
     if (this.#snapshot) {
       const restored = await this.#snapshot.restore();
       this.#restored = true;
@@ -208,7 +214,7 @@ export class App {
     }
     this.#snapshot?.start();
     this.log.info({ config: source, profiles: this.#pipeline.profiles.names.length, senders: config.senders.length,
-      mappings: this.table.size, accounting: config.accounting.mode }, 'uid-listener started');
+      mappings: this.table.size, store: config.mappings.store.type, accounting: config.accounting.mode }, 'uid-listener started');
     if (config.log.unmatchedSamples > 0 && samplesPerMinute(config.log) === 0) {
       this.log.warn({ level: config.log.level }, 'log.unmatchedSamples is set but the samples log at debug: set log.level to debug to see them');
     }
@@ -260,6 +266,7 @@ export class App {
       mappings: this.table.size,
       ...(quiet.length > 0 ? { quietSenders: quiet } : {}),
       ...(accounting ? { accounting: accountingHealth(accounting) } : {}),
+      store: storeHealth(this.table),
     };
   }
 
@@ -288,7 +295,7 @@ export class App {
     await this.#audit?.stop();
     for (const group of this.#groups) group.close();
     await this.#http?.close();
-    this.table.close();
+    await this.table.close();
     this.#clock.stop();
     await Promise.all(this.#locks.map((lock) => lock.release()));
     this.#locks = [];
@@ -326,8 +333,9 @@ function samplesPerMinute(log: Config['log']): number {
 
 /** The config sections a reload cannot apply in place, by name. */
 function restartOnlySections(config: Config): Record<string, unknown> {
-  const { syslog, http, accounting, log, xmlApi, mappings: { timeoutMinutes, maxEntries, snapshot } } = config;
-  return { syslog, http, accounting, log, xmlApi, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
+  const { syslog, http, accounting, log, xmlApi, mappings: { timeoutMinutes, maxEntries, snapshot, store } } = config;
+  return { syslog, http, accounting, log, xmlApi, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot,
+    'mappings.store': store };
 }
 
 /** The restart-only sections that differ between two configs. */

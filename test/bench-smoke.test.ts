@@ -70,7 +70,7 @@ function samplesOf(part: PartResult, name: string): Sample[] {
 
 describe('bench --smoke', () => {
   it('runs every part without an error and renders each as a table', () => {
-    expect(Object.keys(parts).sort()).toEqual(['accounting', 'http', 'identify', 'memory', 'tls', 'udp']);
+    expect(Object.keys(parts).sort()).toEqual(['accounting', 'http', 'identify', 'memory', 'redis', 'tls', 'udp']);
     for (const [name, part] of Object.entries(parts)) {
       expect(part.error, `${name}: ${part.error}`).toBeUndefined();
       expect(part.tables?.length, name).toBeGreaterThan(0);

@@ -19,6 +19,7 @@ import { Dispatcher, type DispatcherOptions, type DispatcherStats } from './disp
 import type { AccountingRecord, RecordKind, RecordSender } from './record.js';
 import { oversizeField, recordPolicy, recordsForChange, stopRecord, systemRecord, watchdogRecord, type RecordPolicy } from './records.js';
 import { AccountedSessions } from './sessions.js';
+import { StreamAccounting, type StreamAccountingOptions } from './stream-accounting.js';
 import { Spool, type SpoolOptions, type SpoolStats } from './spool.js';
 import type { AccountingStatus, GroupStatus } from './status.js';
 
@@ -41,6 +42,12 @@ export interface AccountantOptions {
   /** Tuning (tests, benchmarks). */
   readonly spool?: Pick<SpoolOptions, 'segmentBytes' | 'batchDelayMs' | 'batchMaxRecords' | 'cacheRecords'>;
   readonly dispatch?: Pick<DispatcherOptions, 'window' | 'lookahead' | 'retryBaseMs' | 'retryMaxMs'>;
+  /**
+   * The shared table: mapping records come from its change stream (stream-accounting.ts),
+   * sent by whichever listener leads; the table's changes only keep the sessions view.
+   * System records (this listener's start and stop) stay in the local spool.
+   */
+  readonly stream?: StreamAccountingOptions;
 }
 
 /** What a snapshot restore found (the table's RestoreResult fits). */
@@ -94,6 +101,7 @@ export class Accountant {
   #started = false;
   #startedAt = 0;
   #systemTaskId = '';
+  #stream: StreamAccounting | undefined;
   readonly #onChange = (change: MappingChange): void => this.#record(change);
 
   constructor(options: AccountantOptions) {
@@ -133,6 +141,13 @@ export class Accountant {
     for (const record of this.#pendingStops) this.#broadcast(record);
     this.#pendingStops = [];
     for (const lane of this.#lanes) lane.dispatcher.start();
+    if (this.#options.stream) {
+      this.#stream = new StreamAccounting(this.#options.stream, {
+        groups, policy: this.#policy, admit: (record) => this.#admit(record), onEvent,
+        ...(this.#options.dispatch ? { dispatch: this.#options.dispatch } : {}),
+      });
+      await this.#stream.start();
+    }
     this.#unsubscribe = this.#options.table.subscribe(this.#onChange);
     if (this.#periodic) this.#ticker = setInterval(() => this.#tick(), TICK_MS).unref();
   }
@@ -147,6 +162,8 @@ export class Accountant {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     clearInterval(this.#ticker);
+    await this.#stream?.stop();
+    this.#stream = undefined;
     const record = systemRecord('stop', this.#systemTaskId, this.#startedAt, this.#policy, this.#now());
     const deadline = Date.now() + (this.#options.stopWaitMs ?? 5000); // real time, whatever the record clock
     const lanes = this.#lanes;
@@ -182,7 +199,7 @@ export class Accountant {
           lastError: null,
           servers: [],
         }),
-        queueDepth: spool.depth,
+        queueDepth: spool.depth + (this.#stream?.pending().find((p) => p.group === group.name)?.pending ?? 0),
       })),
     };
   }
@@ -219,10 +236,17 @@ export class Accountant {
       default:
         this.#sessions.close(change.mapping.id);
     }
+    if (this.#stream) return; // the leader sends these from the change stream
     for (const record of recordsForChange(change, this.#policy, now)) this.#broadcast(record);
   }
 
+  /** Per group: change-stream records this listener holds unacknowledged (shared table only). */
+  streamPending(): { group: string; pending: number }[] {
+    return this.#stream?.pending() ?? [];
+  }
+
   #tick(): void {
+    if (this.#stream && !this.#stream.leader) return; // one listener sends the periodic WATCHDOGs
     const now = this.#now();
     for (const mapping of this.#sessions.takeDue(now, WATCHDOGS_PER_TICK)) {
       this.#broadcast(watchdogRecord(mapping, this.#policy, now));
@@ -240,15 +264,20 @@ export class Accountant {
   }
 
   #broadcast(record: AccountingRecord | null): void {
-    if (!record) return;
+    if (!record || !this.#admit(record)) return;
+    for (const lane of this.#lanes) lane.spool.append(record);
+  }
+
+  /** Counts a record about to be sent, or refuses it (a field over 255 octets). */
+  #admit(record: AccountingRecord): boolean {
     const field = oversizeField(record);
     if (field !== null) {
       this.stats.refused++;
       this.#onEvent?.({ type: 'record-refused', code: 'UID_ERR_TACACS_FIELD', taskId: record.orderKey, field });
-      return;
+      return false;
     }
     this.stats.records[record.kind]++;
-    for (const lane of this.#lanes) lane.spool.append(record);
+    return true;
   }
 }
 

@@ -56,4 +56,6 @@ export type AccountingEvent =
       readonly message: string;
     }
   /** warn: at stop, a group did not confirm the system stop record in time; it stays spooled. */
-  | { readonly type: 'stop-unconfirmed'; readonly group: string; readonly waiting: number };
+  | { readonly type: 'stop-unconfirmed'; readonly group: string; readonly waiting: number }
+  /** info: with the shared table, this listener took (or gave up) the sending of the change stream's records. */
+  | { readonly type: 'accounting-leader'; readonly consumer: string; readonly leader: boolean };

@@ -24,11 +24,25 @@ import type { AccountingEvent } from './accounting-events.js';
 import { MinHeap } from '../shared/min-heap.js';
 import type { AccountingRecord, RecordSender } from './record.js';
 import { isRetriable } from './retry.js';
-import type { Spool, SpoolBatch } from './spool.js';
+import type { SpoolBatch } from './spool.js';
+
+/**
+ * What a dispatcher sends from: a group's durable spool (spool.ts), or, with the shared
+ * table, the change stream's consumer group (stream-queue.ts). Sequence numbers rise in
+ * the order records must leave; `onDurable` is called when new ones can be read.
+ */
+export interface RecordQueue {
+  onDurable: (() => void) | undefined;
+  readonly lastSeq: number;
+  isLive(seq: number): boolean;
+  ack(seq: number): void;
+  readCached(fromSeq: number, max: number): SpoolBatch;
+  read(fromSeq: number, max: number): Promise<SpoolBatch>;
+}
 
 export interface DispatcherOptions {
   readonly group: string;
-  readonly spool: Spool;
+  readonly spool: RecordQueue;
   readonly sender: RecordSender;
   /** Records in flight at once; default the sender's `sendWindow`, else 64. */
   readonly window?: number;
@@ -64,7 +78,7 @@ interface Entry {
 export class Dispatcher {
   readonly stats: DispatcherStats = { sent: 0, failed: 0, discarded: 0 };
   readonly #group: string;
-  readonly #spool: Spool;
+  readonly #spool: RecordQueue;
   readonly #sender: RecordSender;
   readonly #window: number;
   readonly #lookahead: number;

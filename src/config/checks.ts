@@ -25,6 +25,7 @@ export function checkConfig(source: YamlSource, root: unknown, profileNames: rea
     checkNetwork(source, ['http', 'trustedProxies', i], network, issues);
   }
   checkAccounting(source, root, issues);
+  checkStore(source, root, issues);
   checkHttpExposure(source, root, issues);
   checkTcpPorts(source, root, issues);
   checkXmlApiUsers(source, root, issues);
@@ -70,6 +71,14 @@ function checkXmlApiUsers(source: YamlSource, root: unknown, issues: ConfigIssue
       ? `${formatPath(at)} needs one of: password (may be \${ENV_NAME}), passwordFile, or passwordHash`
       : `${formatPath(at)} sets ${given.join(' and ')}; give exactly one`, given.length > 0));
   }
+}
+
+/** A shared table needs to know where Redis is. */
+function checkStore(source: YamlSource, root: unknown, issues: ConfigIssue[]): void {
+  const store = child(root, 'mappings', 'store');
+  if (text(store, 'type') !== 'redis' || text(store, 'url') !== undefined) return;
+  issues.push(source.issue(['mappings', 'store', 'type'], 'UID_ERR_CONFIG_VALUE',
+    'mappings.store: type redis needs url (redis://host:6379, rediss://… for TLS; with sentinel, the scheme, user and db)'));
 }
 
 function checkSenders(source: YamlSource, root: unknown, profileNames: readonly string[] | undefined, issues: ConfigIssue[]): void {

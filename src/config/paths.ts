@@ -18,6 +18,8 @@ export function resolveConfigPaths(root: unknown, baseDir: string): void {
   at(root, 'profilesDir');
   at(child(root, 'syslog', 'tls'), 'cert', 'key', 'ca');
   at(child(root, 'mappings', 'snapshot'), 'path');
+  at(child(root, 'mappings', 'store'), 'passwordFile');
+  at(child(root, 'mappings', 'store', 'tls'), 'ca', 'cert', 'key');
   at(child(root, 'http'), 'tokensFile');
   at(child(root, 'http', 'tls'), 'cert', 'key');
   at(child(root, 'accounting'), 'spool');

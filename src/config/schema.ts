@@ -79,6 +79,34 @@ export const SnapshotSchema = strict({
   intervalSeconds: Type.Integer({ minimum: 1, default: 30 }),
 }, { default: {} });
 
+/**
+ * Where the table lives (docs/high-availability.md): `memory` (this process) or `redis`,
+ * shared by several listeners on Redis ≥ 7 or Valkey. The redis keys apply to type redis
+ * only; `url` is then required (checks.ts).
+ */
+export const StoreSchema = strict({
+  type: OneOf(['memory', 'redis'], { default: 'memory' }),
+  /** redis://[user@]host:port[/db] or rediss:// (TLS); no password in the URL: use password / passwordFile. */
+  url: Type.Optional(Type.String({ minLength: 1, pattern: '^rediss?://' })),
+  /** Keys are `{<prefix without colon>}:…` (one Cluster slot per table). */
+  keyPrefix: Type.String({ minLength: 1, pattern: '^[^{}]+$', default: 'uid:' }),
+  /** May be "${ENV_NAME}". */
+  password: Type.Optional(Type.String({ minLength: 1 })),
+  passwordFile: Type.Optional(Path),
+  tls: Type.Optional(strict({ ca: Type.Optional(Path), cert: Type.Optional(Path), key: Type.Optional(Path), servername: Type.Optional(Type.String({ minLength: 1 })) })),
+  /** Sentinel: the master's name and the sentinels (url's host is then ignored). */
+  sentinel: Type.Optional(strict({
+    name: Type.String({ minLength: 1 }),
+    sentinels: Type.Array(strict({ host: Type.String({ minLength: 1 }), port: Port(26379) }), { minItems: 1 }),
+  })),
+  /** Events held while Redis is unreachable; beyond, new ones are dropped and counted. */
+  queueMaxEvents: Type.Integer({ minimum: 1, default: 100_000 }),
+  /** How long a silent accounting leader keeps its lease before another listener claims its records. */
+  claimIdleSeconds: Type.Integer({ minimum: 1, default: 30 }),
+  /** Change-stream entries kept (never trimming what accounting has not acknowledged). */
+  streamMaxEntries: Type.Integer({ minimum: 1000, default: 1_000_000 }),
+}, { default: {} });
+
 export const MappingsSchema = strict({
   /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes; the last resort of DESIGN §5's timeout rule. */
   timeoutMinutes: TimeoutMinutes({ default: 45 }),
@@ -88,6 +116,8 @@ export const MappingsSchema = strict({
   includeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   excludeNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   snapshot: SnapshotSchema,
+  /** Where the table lives: this process (memory) or Redis, shared by several listeners. */
+  store: StoreSchema,
 }, { default: {} });
 
 export const ServerTlsSchema = strict({
@@ -201,6 +231,9 @@ export type Config = Static<typeof ConfigSchema>;
 export type SyslogConfig = Static<typeof SyslogSchema>;
 export type SenderConfig = Static<typeof SenderSchema>;
 export type MappingsConfig = Static<typeof MappingsSchema>;
+export type StoreConfig = Static<typeof StoreSchema>;
+/** `mappings.store` of type redis, its url checked present. */
+export type RedisStoreConfig = StoreConfig & { readonly type: 'redis'; readonly url: string };
 export type HttpConfig = Static<typeof HttpSchema>;
 export type AccountingConfig = Static<typeof AccountingSchema>;
 export type XmlApiConfig = Static<typeof XmlApiSchema>;

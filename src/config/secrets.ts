@@ -59,28 +59,23 @@ export async function resolveSecrets(source: YamlSource, root: unknown, env: Nod
     return undefined;
   };
 
-  for (const [g, group] of records(child(root, 'accounting', 'groups'))) {
-    for (const [s, server] of records(group['servers'])) {
-      const at: YamlPath = ['accounting', 'groups', g, 'servers', s];
-      const secret = text(server, 'secret');
-      if (secret !== undefined) server['secret'] = fromEnv([...at, 'secret'], secret);
-      const secretFile = text(server, 'secretFile');
-      if (secretFile === undefined) continue;
-      const value = await fromSecretFile([...at, 'secretFile'], secretFile);
-      if (value !== undefined && secret === undefined) server['secret'] = value;
-    }
-  }
+  /** `key` may be ${ENV}; `fileKey` names a file read into `key` (when `key` is not given). */
+  const resolve = async (record: Record<string, unknown>, at: YamlPath, key: string, fileKey: string): Promise<void> => {
+    const value = text(record, key);
+    if (value !== undefined) record[key] = fromEnv([...at, key], value);
+    const file = text(record, fileKey);
+    if (file === undefined) return;
+    const content = await fromSecretFile([...at, fileKey], file);
+    if (content !== undefined && value === undefined) record[key] = content;
+  };
 
-  // PAN-OS XML API users: `password` may be ${ENV}; `passwordFile` is read into `password`.
-  for (const [u, user] of records(child(root, 'xmlApi', 'users'))) {
-    const at: YamlPath = ['xmlApi', 'users', u];
-    const password = text(user, 'password');
-    if (password !== undefined) user['password'] = fromEnv([...at, 'password'], password);
-    const passwordFile = text(user, 'passwordFile');
-    if (passwordFile === undefined) continue;
-    const value = await fromSecretFile([...at, 'passwordFile'], passwordFile);
-    if (value !== undefined && password === undefined) user['password'] = value;
+  for (const [g, group] of records(child(root, 'accounting', 'groups'))) {
+    for (const [s, server] of records(group['servers'])) await resolve(server, ['accounting', 'groups', g, 'servers', s], 'secret', 'secretFile');
   }
+  // PAN-OS XML API users and the shared table's Redis password.
+  for (const [u, user] of records(child(root, 'xmlApi', 'users'))) await resolve(user, ['xmlApi', 'users', u], 'password', 'passwordFile');
+  const store = child(root, 'mappings', 'store');
+  if (isRecord(store)) await resolve(store, ['mappings', 'store'], 'password', 'passwordFile');
 
   const http = child(root, 'http');
   if (!isRecord(http)) return issues;

@@ -5,8 +5,9 @@ import type { AccountingHealth, HealthBody, HealthReport, QuietSender } from './
 
 /**
  * down: listeners exist and none is listening (nothing can be ingested);
- * degraded: some listener is not listening, an accounting group is not up, or a sender with
- * `quietAfterMinutes` went quiet (the operator asked to hear of it);
+ * degraded: some listener is not listening, an accounting group is not up, a sender with
+ * `quietAfterMinutes` went quiet (the operator asked to hear of it), or the shared table
+ * (Redis) is unreachable;
  * ok otherwise.
  */
 export function healthStatus(report: HealthReport): HealthBody['status'] {
@@ -15,6 +16,7 @@ export function healthStatus(report: HealthReport): HealthBody['status'] {
   if (listening < report.listeners.length) return 'degraded';
   if (report.accounting?.groups.some((g) => g.state !== 'up')) return 'degraded';
   if (report.quietSenders !== undefined && report.quietSenders.length > 0) return 'degraded';
+  if (report.store?.state === 'degraded') return 'degraded';
   return 'ok';
 }
 

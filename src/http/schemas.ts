@@ -49,12 +49,14 @@ export const MappingSchema = Type.Object({
   lastSeen: Timestamp('the latest login message for it'),
   expiresAt: Nullable(Timestamp('when it times out unless seen again; null when it lasts until logout')),
   timeoutSeconds: Type.Integer({ minimum: 0, description: 'its own timeout, renewed by each login (push, profile, sender or mappings.timeoutMinutes); 0 = until logout' }),
+  stale: Type.Optional(Type.Boolean({ description: 'true when the listener cannot reach the shared table (Redis): the answer is what it knew last; also the X-Uid-Stale: 1 header' })),
 }, { $id: 'Mapping', additionalProperties: false });
 export type MappingBody = Static<typeof MappingSchema>;
 
 export const MappingListSchema = Type.Object({
   items: Type.Array(ref(MappingSchema)),
   next: Type.Optional(Type.String({ description: 'cursor of the next page; absent on the last page and for ?user=' })),
+  stale: Type.Optional(Type.Boolean({ description: 'true when the listener cannot reach the shared table (Redis): the answer is what it knew last; also the X-Uid-Stale: 1 header' })),
 }, { $id: 'MappingList', additionalProperties: false });
 
 export const IpParamsSchema = Type.Object({
@@ -82,7 +84,10 @@ export const LookupItemSchema = Type.Object({
 });
 export type LookupItemBody = Static<typeof LookupItemSchema>;
 
-export const LookupResponseSchema = Type.Object({ items: Type.Array(ref(LookupItemSchema)) }, { $id: 'LookupResponse', additionalProperties: false });
+export const LookupResponseSchema = Type.Object({
+  items: Type.Array(ref(LookupItemSchema)),
+  stale: Type.Optional(Type.Boolean({ description: 'true when the listener cannot reach the shared table (Redis): the answer is what it knew last; also the X-Uid-Stale: 1 header' })),
+}, { $id: 'LookupResponse', additionalProperties: false });
 
 /** The `data:` of a Server-Sent Event from GET /v1/events (the `event:` field is `kind`). */
 export const ChangeEventSchema = Type.Object({
@@ -129,6 +134,12 @@ export const QuietSenderSchema = Type.Object({
   quietAfterMinutes: Type.Number({ description: 'its senders[].quietAfterMinutes' }),
   lastMessageAt: Nullable(Timestamp('its last message; null when it sent nothing since the listener started')),
 }, { $id: 'QuietSender', additionalProperties: false });
+export const StoreHealthSchema = Type.Object({
+  type: OneOf(['memory', 'redis']),
+  state: OneOf(['ok', 'degraded']),
+  reason: Type.Optional(Type.String({ description: 'why it is degraded' })),
+  queueDepth: Type.Integer({ minimum: 0, description: 'events waiting for Redis' }),
+}, { $id: 'StoreHealth', additionalProperties: false });
 
 const healthFields = {
   listeners: Type.Array(ref(ListenerHealthSchema)),
@@ -137,11 +148,12 @@ const healthFields = {
   quietSenders: Type.Optional(Type.Array(ref(QuietSenderSchema), {
     description: 'senders with quietAfterMinutes that sent nothing for longer than that (absent when none)',
   })),
+  store: Type.Optional(ref(StoreHealthSchema)),
 };
 
 export const HealthSchema = Type.Object({
   status: OneOf(['ok', 'degraded', 'down'], {
-    description: 'down (HTTP 503): no listener is listening; degraded: a listener or an accounting group is not up, or a sender went quiet',
+    description: 'down (HTTP 503): no listener is listening; degraded: a listener or an accounting group is not up, a sender went quiet, or the shared table is unreachable',
   }),
   ...healthFields,
 }, { $id: 'Health', additionalProperties: false });
@@ -151,6 +163,7 @@ export type HealthReport = Omit<HealthBody, 'status'>;
 export type ListenerHealth = Static<typeof ListenerHealthSchema>;
 export type AccountingHealth = Static<typeof AccountingHealthSchema>;
 export type QuietSender = Static<typeof QuietSenderSchema>;
+export type StoreHealth = Static<typeof StoreHealthSchema>;
 
 const AccountedSessionSchema = Type.Object({
   taskId: Type.String(),
@@ -194,6 +207,6 @@ export const AccountingQuerySchema = Type.Object({
 /** Every schema routes refer to by `$id`, in dependency order for `addSchema`. */
 export const SHARED_SCHEMAS: readonly TSchema[] = [
   ErrorDetailSchema, ErrorSchema, MappingSchema, MappingListSchema, LookupRequestSchema, LookupItemSchema,
-  LookupResponseSchema, ChangeEventSchema, ResyncEventSchema, ListenerHealthSchema, AccountingHealthSchema, QuietSenderSchema,
+  LookupResponseSchema, ChangeEventSchema, ResyncEventSchema, ListenerHealthSchema, AccountingHealthSchema, QuietSenderSchema, StoreHealthSchema,
   HealthSchema, AccountingStatusSchema,
 ];

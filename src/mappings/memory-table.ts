@@ -37,6 +37,8 @@ import { MinHeap } from '../shared/min-heap.js';
 import { newTableStats, type MappingTableEvent, type MappingTableStats } from './events.js';
 import { HashOrder, decodeCursor, encodeCursor } from './hash-order.js';
 import type { SavedMapping } from './snapshot-format.js';
+import { ChangeListeners } from './change-listeners.js';
+import { pageInOrder } from './paging.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import { UserIndex, sameUser } from './user-index.js';
 
@@ -87,11 +89,10 @@ export class MemoryMappingTable implements MappingTable {
   readonly #expiry = new MinHeap<Mapping>((a, b) => a.expiresAt < b.expiresAt);
   readonly #maxEntries: number;
   readonly #clock: () => number;
-  readonly #onEvent: ((event: MappingTableEvent) => void) | undefined;
   readonly #idPrefix: string;
   #idSeq = 0;
   #lastNow = 0;
-  #listeners: readonly ChangeListener[] = [];
+  readonly #listeners: ChangeListeners;
   readonly #sweepTimer: NodeJS.Timeout;
   #sweepMore: NodeJS.Immediate | undefined;
 
@@ -102,7 +103,7 @@ export class MemoryMappingTable implements MappingTable {
     this.#defaultTimeoutMs = options.timeoutMinutes * 60_000;
     this.#maxEntries = options.maxEntries;
     this.#clock = options.now ?? Date.now;
-    this.#onEvent = options.onEvent;
+    this.#listeners = new ChangeListeners(this.stats, options.onEvent);
     this.#entries = new LRUCache<string, Mapping>({ max: options.maxEntries });
     const start = this.#now();
     this.#idPrefix = options.idPrefix ?? `${start.toString(36)}${randomBytes(2).toString('hex')}`;
@@ -138,22 +139,11 @@ export class MemoryMappingTable implements MappingTable {
   }
 
   page(cursor: string | undefined, limit: number): MappingPage {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`page limit must be a positive integer, not ${limit}`);
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
     const now = this.#now();
-    const items: Mapping[] = [];
-    let more = false;
-    this.#order.walk(after, (ip) => {
+    return pageInOrder(this.#order, (ip) => {
       const mapping = this.#entries.peek(ip);
-      if (mapping === undefined || mapping.expiresAt <= now) return true;
-      if (items.length === limit) {
-        more = true;
-        return false;
-      }
-      items.push(mapping);
-      return true;
-    });
-    return more ? { items, next: encodeCursor(items[items.length - 1]!.ip) } : { items };
+      return mapping !== undefined && mapping.expiresAt > now ? mapping : undefined;
+    }, cursor, limit);
   }
 
   delete(ip: string): MappingChange | null {
@@ -164,10 +154,7 @@ export class MemoryMappingTable implements MappingTable {
   }
 
   subscribe(listener: ChangeListener): () => void {
-    this.#listeners = [...this.#listeners, listener];
-    return () => {
-      this.#listeners = this.#listeners.filter((l) => l !== listener);
-    };
+    return this.#listeners.subscribe(listener);
   }
 
   /**
@@ -331,24 +318,7 @@ export class MemoryMappingTable implements MappingTable {
   }
 
   #emit(change: MappingChange): MappingChange {
-    this.stats.changes[change.kind]++;
-    for (const listener of this.#listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        this.stats.listenerErrors++;
-        this.#report({ type: 'listener-error', error });
-      }
-    }
-    return change;
-  }
-
-  #report(event: MappingTableEvent): void {
-    try {
-      this.#onEvent?.(event);
-    } catch {
-      // A failing event sink must not break the table either; the counter still moved.
-    }
+    return this.#listeners.emit(change);
   }
 
   /** A new mapping lifetime: a new id (the accounting session's task_id). */

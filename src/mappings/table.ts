@@ -60,6 +60,8 @@ export interface MappingTable {
   /** Admin removal (HTTP DELETE); reported as `removed` with reason `admin`. */
   delete(ip: string): MaybePromise<MappingChange | null>;
   readonly size: number;
+  /** True while reads may miss changes made elsewhere (a shared table that cannot reach its store). */
+  readonly stale?: boolean;
   /** Every change, including expiries and evictions nobody asked for; returns unsubscribe. */
   subscribe(listener: ChangeListener): () => void;
 }

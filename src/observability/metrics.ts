@@ -11,6 +11,7 @@ import type { NormaliseStats } from '../identify/normalise.js';
 import type { SenderActivity } from '../identify/sender-stats.js';
 import type { MappingTableStats, SnapshotStats } from '../mappings/events.js';
 import type { StreamSourceStats, UdpSourceStats } from '../syslog/stats.js';
+import { registerStoreMetrics, type StoreMetricsView } from './store-metrics.js';
 
 export interface SourceView {
   readonly transport: 'udp' | 'tcp' | 'tls';
@@ -33,6 +34,8 @@ export interface MetricSources {
   readonly udpWorkers?: () => { readonly size: number; readonly overflow: number } | undefined;
   /** The audit trail, when `log.audit` is set. */
   readonly audit?: () => AuditStats | undefined;
+  /** The shared table on Redis, when `mappings.store.type` is redis (store-metrics.ts). */
+  readonly store?: () => StoreMetricsView | undefined;
 }
 
 export interface Metrics {
@@ -46,7 +49,7 @@ type Labels = Record<string, string>;
 type Read = (put: (labels: Labels, value: number) => void) => void;
 
 /** A metric whose values are read from the components' counters at scrape time. */
-function readMetric(kind: 'counter' | 'gauge', registry: Registry, name: string, help: string, labelNames: readonly string[], read: Read): void {
+export function readMetric(kind: 'counter' | 'gauge', registry: Registry, name: string, help: string, labelNames: readonly string[], read: Read): void {
   const options = { name, help, labelNames, registers: [registry] };
   if (kind === 'counter') new Counter({ ...options, collect() { this.reset(); read((labels, value) => this.inc(labels, value)); } });
   else new Gauge({ ...options, collect() { this.reset(); read((labels, value) => this.set(labels, value)); } });
@@ -151,6 +154,7 @@ export function createMetrics(from: MetricSources): Metrics {
       add({ reason: 'other_user' }, stats.logoutsIgnored);
       add({ reason: 'not_mapped' }, stats.logoutsUnmatched);
     });
+  if (from.store) registerStoreMetrics(registry, from.store);
   readMetric('counter', registry, 'uid_snapshot_writes_total', 'Mapping snapshot writes by outcome', ['outcome'], (add) => {
     const stats = from.snapshot();
     if (!stats) return;

@@ -10,6 +10,7 @@ import type { AuditEvent } from '../audit/events.js';
 import { errorFields } from '../errors.js';
 import type { UnmatchedSampleEvent } from '../identify/unmatched-sample.js';
 import type { MappingTableEvent, SnapshotEvent } from '../mappings/events.js';
+import type { RedisStoreEvent } from '../mappings/redis/events.js';
 import type { SyslogEvent } from '../syslog/events.js';
 import type { UdpWorkersEvent } from '../udp-workers/events.js';
 import type { Logger } from './logger.js';
@@ -17,6 +18,7 @@ import type { Logger } from './logger.js';
 export interface Reporter {
   syslog(event: SyslogEvent): void;
   table(event: MappingTableEvent): void;
+  store(event: RedisStoreEvent): void;
   snapshot(event: SnapshotEvent): void;
   accounting(event: AccountingEvent): void;
   serverGroup(event: ServerGroupEvent): void;
@@ -60,6 +62,31 @@ export function createReporter(log: Logger): Reporter {
 
     table(event) {
       log.error({ event: event.type, error: errorFields(event.error) }, 'a mapping change subscriber failed');
+    },
+
+    store(event) {
+      switch (event.type) {
+        case 'store-loaded':
+          log.info({ event: event.type, mappings: event.mappings, ms: event.ms, lastId: event.lastId }, `loaded ${event.mappings} mappings from the shared table`);
+          return;
+        case 'store-unavailable':
+          log.error({ event: event.type, code: event.code, queued: event.queued },
+            `the shared table (Redis) is unavailable: ${event.reason}; events are queued and lookups answer from the local replica (stale)`);
+          return;
+        case 'store-available':
+          log.info({ event: event.type, outageMs: event.outageMs, queued: event.queued }, `the shared table (Redis) is back after ${event.outageMs} ms; applying ${event.queued} queued events`);
+          return;
+        case 'store-queue-full':
+          log.error({ event: event.type, code: event.code, limit: event.limit, dropped: event.dropped },
+            `${event.dropped} events dropped: the queue for Redis holds ${event.limit} (mappings.store.queueMaxEvents)`);
+          return;
+        case 'store-reloaded':
+          log.warn({ event: event.type, mappings: event.mappings }, `reloaded the whole shared table: ${event.reason}`);
+          return;
+        case 'store-script-error':
+          log.error({ event: event.type, error: errorFields(event.error) }, 'a shared-table script failed in Redis');
+          return;
+      }
     },
 
     snapshot(event) {
@@ -114,6 +141,10 @@ export function createReporter(log: Logger): Reporter {
         case 'stop-unconfirmed':
           log.warn({ event: event.type, group: event.group, waiting: event.waiting },
             `accounting group ${event.group} did not confirm the stop records in time; ${event.waiting} stay spooled for the next start`);
+          return;
+        case 'accounting-leader':
+          log.info({ event: event.type, consumer: event.consumer, leader: event.leader },
+            event.leader ? 'this listener now sends the shared table\'s accounting records' : 'this listener no longer sends the shared table\'s accounting records');
           return;
       }
     },

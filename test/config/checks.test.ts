@@ -28,6 +28,14 @@ accounting:
 `)).toEqual([]);
   });
 
+  it('takes a shared table on Redis with its url, and asks for the url when it is missing', () => {
+    expect(check(`mappings:\n  store: { type: redis, url: 'rediss://redis.example:6380/1', keyPrefix: 'site1:' }\n`)).toEqual([]);
+    expect(check(`mappings:\n  store:\n    type: redis\n`)).toEqual([
+      '3:11 UID_ERR_CONFIG_VALUE mappings.store: type redis needs url (redis://host:6379, rediss://… for TLS; with sentinel, the scheme, user and db)',
+    ]);
+    expect(check(`mappings: { store: { type: memory } }`)).toEqual([]);
+  });
+
   it('places an unparsable sender address at its value', () => {
     expect(check(`senders:\n  - name: a\n    address: 10.0.0.300\n`)).toEqual([
       '3:14 UID_ERR_CONFIG_VALUE senders[0].address: "10.0.0.300" is not an IPv4 or IPv6 address or network (write 10.0.0.5, 10.0.0.0/24 or 2001:db8::/32)',

@@ -1,6 +1,6 @@
 /**
  * The behaviour every MappingTable must have (STYLE §5: one interface, one shared suite).
- * The in-memory table runs it now; a shared Valkey/Redis table will run the same suite.
+ * The in-memory table and the shared table on Redis (test/mappings/redis/) both run it.
  * Every call is awaited, since an implementation may answer with promises.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ export interface TableHarness {
   close(): Promise<void>;
 }
 
-export type TableFactory = (options: { timeoutMinutes: number; maxEntries: number }) => TableHarness;
+export type TableFactory = (options: { timeoutMinutes: number; maxEntries: number }) => TableHarness | Promise<TableHarness>;
 
 const MINUTE = 60_000;
 
@@ -46,8 +46,8 @@ export function describeMappingTableContract(name: string, factory: TableFactory
     let table: MappingTable;
     let changes: MappingChange[];
 
-    beforeEach(() => {
-      harness = factory({ timeoutMinutes: 45, maxEntries: 1000 });
+    beforeEach(async () => {
+      harness = await factory({ timeoutMinutes: 45, maxEntries: 1000 });
       table = harness.table;
       changes = [];
       table.subscribe((c) => changes.push(c));

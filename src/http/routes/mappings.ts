@@ -5,7 +5,7 @@
  * answer synchronously when the table does, and misses are plain 404 bodies rather than
  * thrown errors: for a proxy asking about unknown addresses, a miss is the common case.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, preSerializationHookHandler } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { normaliseAddress } from '../../identify/address.js';
 import type { Mapping, MappingChange, MappingPage, MappingTable } from '../../mappings/table.js';
@@ -61,8 +61,22 @@ function lookupItem(text: string, mapping: Mapping | undefined): LookupItemBody 
   return mapping ? { ip: text, mapping: presentMapping(mapping) } : { ip: text };
 }
 
+/**
+ * A shared table that cannot reach Redis still answers, from what this listener knew
+ * last: such 200 answers say so (`stale: true`, `X-Uid-Stale: 1`) so a client may decide.
+ */
+function staleMarker(table: MappingTable): preSerializationHookHandler<unknown> {
+  return (_request, reply, payload, done) => {
+    if (!table.stale || reply.statusCode !== 200 || payload === null || typeof payload !== 'object') return done(null, payload);
+    reply.header('x-uid-stale', '1');
+    done(null, { ...payload, stale: true });
+  };
+}
+
 export function registerMappingRoutes(app: FastifyInstance, table: MappingTable): void {
+  const preSerialization = staleMarker(table);
   app.get<{ Params: IpParams }>('/v1/mappings/:ip', {
+    preSerialization,
     schema: {
       summary: 'Who is at this address',
       tags,
@@ -77,6 +91,7 @@ export function registerMappingRoutes(app: FastifyInstance, table: MappingTable)
   });
 
   app.get<{ Querystring: MappingQuery }>('/v1/mappings', {
+    preSerialization,
     schema: {
       summary: 'All addresses of one user (?user=), or the table page by page (?limit=&cursor=)',
       tags,
@@ -104,6 +119,7 @@ export function registerMappingRoutes(app: FastifyInstance, table: MappingTable)
   app.post<{ Body: LookupRequest }>('/v1/lookup', {
     // 10,000 addresses of up to 64 characters fit comfortably.
     bodyLimit: 1024 * 1024,
+    preSerialization,
     schema: {
       summary: `Bulk lookup of up to ${MAX_LOOKUP_IPS} addresses`,
       description: 'One item per requested address, in request order: `mapping` when mapped, neither `mapping` nor `error` ' +
@@ -140,7 +156,10 @@ export function registerMappingRoutes(app: FastifyInstance, table: MappingTable)
       summary: 'Remove a mapping (reported as removed with reason admin, and a TACACS+ STOP)',
       tags,
       params: IpParamsSchema,
-      response: { 204: { type: 'null', description: 'removed' }, 400: BAD_IP, 401: UNAUTHORIZED, 404: NO_MAPPING },
+      response: {
+        204: { type: 'null', description: 'removed' }, 400: BAD_IP, 401: UNAUTHORIZED, 404: NO_MAPPING,
+        503: errorResponse('the shared table cannot reach Redis (UID_ERR_STORE_UNAVAILABLE); nothing was removed'),
+      },
     },
   }, (request, reply) => {
     const ip = normaliseAddress(request.params.ip);
