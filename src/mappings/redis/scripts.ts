@@ -91,8 +91,9 @@ if not cur then
   return {append('added', ip, store(ip, m)), 'added'}
 end
 if keyOf(cur) == ukey then
-  local newinfo = cur.s ~= sender or cur.p ~= profile
-  if not newinfo and cur.t == timeout and now - cur.l < resolution then return {last, 'coalesced', raw} end
+  -- A changed timeout is new information too (as the memory table counts it).
+  local newinfo = cur.s ~= sender or cur.p ~= profile or cur.t ~= timeout
+  if not newinfo and now - cur.l < resolution then return {last, 'coalesced', raw} end
   cur.s, cur.p, cur.l, cur.t = sender, profile, now, timeout
   cur.e = timeout > 0 and now + timeout or -1
   return {append('refreshed', ip, store(ip, cur), newinfo and {'n', '1'} or nil), 'refreshed'}
