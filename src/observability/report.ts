@@ -30,7 +30,7 @@ export function createReporter(log: Logger): Reporter {
           return;
         case 'unknown-sender':
           log.warn({ event: event.type, transport: event.transport, address: event.address, suppressed: event.suppressed },
-            `syslog from ${event.address} over ${event.transport} dropped: not a configured sender. ${event.hint}\n${event.yaml}`);
+            `syslog from ${event.address} over ${event.transport} dropped: ${event.hint}${event.yaml ? `\n${event.yaml}` : ''}`);
           return;
         case 'connection-limit':
           log.warn({ event: event.type, transport: event.transport, address: event.address, limit: event.limit, value: event.value, suppressed: event.suppressed },
