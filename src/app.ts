@@ -83,7 +83,7 @@ export class App {
       onEvent: this.#report.table,
     });
     this.#snapshot = config.mappings.snapshot.enabled
-      ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot })
+      ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot, startsSentTo: startsSentTo(config) })
       : undefined;
 
     const kernelDrops = udpKernelDropCounter();
@@ -268,6 +268,11 @@ export class App {
 
 function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
   return { profiles, normalise: createNormaliser(config.mappings), senders: new SenderTable(config.senders) };
+}
+
+/** The accounting groups that get a START for every mapping in this run (recorded in the snapshot). */
+function startsSentTo({ accounting }: Config): string[] {
+  return accounting.mode === 'start-stop' ? accounting.groups.map((group) => group.name) : [];
 }
 
 /** The config sections a reload cannot apply in place, by name. */

@@ -32,6 +32,14 @@ export interface MappingSnapshotOptions {
   readonly now?: () => number;
   /** Entries serialised between two yields to the event loop; default 4096. */
   readonly chunkEntries?: number;
+  /** The accounting groups this run sends a START for every mapping (header `startsSentTo`); default none. */
+  readonly startsSentTo?: readonly string[];
+}
+
+/** A restore's result, with which accounting groups had the START of the restored sessions. */
+export interface SnapshotRestore extends RestoreResult {
+  /** From the snapshot's header; undefined: not recorded (a file from an older build). */
+  readonly startsSentTo?: readonly string[];
 }
 
 /** What the snapshot needs of the table. */
@@ -48,6 +56,7 @@ export class MappingSnapshot {
   readonly #onEvent: ((event: SnapshotEvent) => void) | undefined;
   readonly #now: () => number;
   readonly #chunkEntries: number;
+  readonly #startsSentTo: readonly string[];
   #timer: NodeJS.Timeout | undefined;
   /** Writes run one after another on this chain, never two at once. */
   #chain: Promise<boolean> = Promise.resolve(true);
@@ -61,6 +70,7 @@ export class MappingSnapshot {
     this.#onEvent = options.onEvent;
     this.#now = options.now ?? Date.now;
     this.#chunkEntries = options.chunkEntries ?? 4096;
+    this.#startsSentTo = options.startsSentTo ?? [];
   }
 
   /**
@@ -68,11 +78,12 @@ export class MappingSnapshot {
    * corrupt file. The result tells accounting which sessions continue (`restored`) and
    * which ended while the listener was down (`expired`, `evicted`).
    */
-  async restore(): Promise<RestoreResult> {
+  async restore(): Promise<SnapshotRestore> {
     const started = performance.now();
     let mappings: Mapping[];
+    let startsSentTo: readonly string[] | undefined;
     try {
-      mappings = await readSnapshot(this.#path);
+      ({ mappings, startsSentTo } = await readSnapshot(this.#path));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return NOTHING_RESTORED;
       await this.#moveAside(error);
@@ -87,7 +98,7 @@ export class MappingSnapshot {
       evicted: result.evicted.length,
       ms: Math.round(performance.now() - started),
     });
-    return result;
+    return { ...result, startsSentTo };
   }
 
   /** Starts the periodic writes. */
@@ -121,7 +132,7 @@ export class MappingSnapshot {
       await mkdir(dirname(this.#path), { recursive: true });
       file = await open(temp, 'w', 0o600);
       const hash = createHash('sha256');
-      const header = encodeHeader(this.#now());
+      const header = encodeHeader(this.#now(), this.#startsSentTo);
       hash.update(header);
       await file.writeFile(header);
       let bytes = Buffer.byteLength(header);
@@ -196,7 +207,7 @@ export class MappingSnapshot {
 }
 
 /** Reads a whole snapshot; throws SnapshotFormatError or the file system's error. */
-async function readSnapshot(path: string): Promise<Mapping[]> {
+async function readSnapshot(path: string): Promise<{ mappings: Mapping[]; startsSentTo: readonly string[] | undefined }> {
   const decoder = new SnapshotDecoder();
   let carry = '';
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK_BYTES })) {
@@ -206,7 +217,7 @@ async function readSnapshot(path: string): Promise<Mapping[]> {
     carry = text.slice(cut);
   }
   if (carry.length > 0) decoder.feed(carry); // an unended last line: the decoder refuses it
-  return decoder.finish();
+  return { mappings: decoder.finish(), startsSentTo: decoder.startsSentTo };
 }
 
 /** Makes the rename itself durable (POSIX: a rename is recorded in the directory). */
