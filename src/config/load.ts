@@ -15,6 +15,8 @@ import { resolveConfigPaths } from './paths.js';
 import { loadProfiles } from './profiles.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { resolveSecrets } from './secrets.js';
+import { checkTlsFiles } from './tls-files.js';
+import { configWarnings } from './warnings.js';
 import { validate, YamlSource } from './yaml-source.js';
 
 export interface LoadedConfig {
@@ -22,10 +24,17 @@ export interface LoadedConfig {
   /** The config file's absolute path, or `(embedded default)`. */
   readonly source: string;
   readonly profiles: ProfileSet;
+  /** Risky but valid settings (warnings.ts): `check` prints them, `start` logs them. */
+  readonly warnings: readonly ConfigIssue[];
+}
+
+export interface LoadOptions {
+  /** Also read every certificate, key and CA file (`check`; `start` meets them when it loads them). */
+  readonly checkFiles?: boolean;
 }
 
 /** Loads `file`, or the embedded default when `file` is undefined; `env` supplies `${NAME}` secrets. */
-export async function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Promise<LoadedConfig> {
   const { name, text: yaml, baseDir } = file === undefined
     ? { name: DEFAULT_CONFIG_NAME, text: DEFAULT_CONFIG_YAML, baseDir: PACKAGE_ROOT }
     : await readConfigFile(file);
@@ -42,11 +51,12 @@ export async function loadConfig(file?: string, env: NodeJS.ProcessEnv = process
   // Before secrets: resolving secretFile fills `secret`, which the one-of check must not see.
   issues.push(...checkConfig(source, root, loaded?.profiles.names));
   issues.push(...(await resolveSecrets(source, root, env)));
+  if (options.checkFiles) issues.push(...(await checkTlsFiles(source, root, file === undefined)));
   if (loaded) issues.push(...loaded.issues);
   if (issues.length > 0 || loaded === undefined) throw new ConfigError(sortIssues(issues));
 
   fillServerPorts(root);
-  return { config: root, source: name, profiles: loaded.profiles };
+  return { config: root, source: name, profiles: loaded.profiles, warnings: configWarnings(source, root) };
 }
 
 async function readConfigFile(file: string): Promise<{ name: string; text: string; baseDir: string }> {
