@@ -174,8 +174,10 @@ export class App {
       this.#listeners.push({ name: s.transport, state: 'listening', address: `${address}:${port}` });
     }
     this.#snapshot?.start();
+    // Where each listener is bound (`udp`, `tcp`, `tls`, `http`: "host:port"), as bound, not as configured.
+    const listening = Object.fromEntries(this.#listeners.map((l) => [l.name, l.address]));
     this.log.info({ config: source, profiles: this.#pipeline.profiles.names.length, senders: config.senders.length,
-      mappings: this.table.size, accounting: config.accounting.mode }, 'uid-listener started');
+      mappings: this.table.size, accounting: config.accounting.mode, ...listening }, 'uid-listener started');
   }
 
   async #startHttp(): Promise<void> {
