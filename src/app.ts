@@ -19,6 +19,7 @@ import { accountingHealth } from './http/health.js';
 import { buildHttpServer, listenHttpServer } from './http/server.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
+import { removeForbidden } from './mappings/filter-sweep.js';
 import { MappingSnapshot } from './mappings/snapshot.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -60,6 +61,8 @@ export class App {
   readonly #udpWorkers: UdpWorkers | undefined;
   readonly #listeners: ListenerState[] = [];
   #loaded: LoadedConfig;
+  /** The config the process started with: what restart-only sections still run on. */
+  readonly #startedConfig: Config;
   #pipeline: Pipeline;
   #http: FastifyInstance | undefined;
   #locks: StateLock[] = [];
@@ -75,6 +78,7 @@ export class App {
     const { config } = loaded;
     this.log = log;
     this.#loaded = loaded;
+    this.#startedConfig = loaded.config;
     this.#report = createReporter(log);
     this.#pipeline = buildPipeline(loaded);
     this.table = new MemoryMappingTable({
@@ -260,10 +264,17 @@ export class App {
     this.#sources.setSenders(pipeline.senders);
     this.#loaded = next;
     this.#udpWorkers?.reload();
-    const needRestart = restartOnlyChanges(previousConfig, next.config);
+    // Against the config the process started with: a reload that reverts a change has nothing pending.
+    const needRestart = restartOnlyChanges(this.#startedConfig, next.config);
     this.log.info({ profiles: pipeline.profiles.names.length, senders: next.config.senders.length }, 'configuration reloaded');
     if (needRestart.length > 0) {
       this.log.warn({ sections: needRestart }, `changes to ${needRestart.join(', ')} take effect at the next restart`);
+    }
+    if (filtersChanged(previousConfig, next.config)) {
+      const { admits } = pipeline.normalise;
+      void removeForbidden(this.table, (m) => admits(m.user, m.ip)).then(
+        (removed) => { if (removed > 0) this.log.info({ removed }, `removed ${removed} mapping(s) the reloaded filters forbid`); },
+        (error: unknown) => this.log.error({ error: (error as Error).message }, 'could not remove the mappings the reloaded filters forbid'));
     }
   }
 }
@@ -275,6 +286,12 @@ function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
 /** The accounting groups that get a START for every mapping in this run (recorded in the snapshot). */
 function startsSentTo({ accounting }: Config): string[] {
   return accounting.mode === 'start-stop' ? accounting.groups.map((group) => group.name) : [];
+}
+
+/** Whether the mapping filters differ (a reload then removes what the new ones forbid). */
+function filtersChanged(before: Config, after: Config): boolean {
+  const filters = ({ mappings: { ignoreUsers, includeNetworks, excludeNetworks } }: Config) => JSON.stringify([ignoreUsers, includeNetworks, excludeNetworks]);
+  return filters(before) !== filters(after);
 }
 
 /** The config sections a reload cannot apply in place, by name. */

@@ -39,7 +39,13 @@ export function addNormaliseStats(into: NormaliseStats, from: NormaliseStats): v
   into.excluded += from.excluded;
 }
 
-export type Normaliser = ((event: IdentityEvent, sender: Sender) => IdentityEvent | null) & { readonly stats: NormaliseStats };
+export type Normaliser = ((event: IdentityEvent, sender: Sender) => IdentityEvent | null) & {
+  readonly stats: NormaliseStats;
+  /** Whether a user (domain already added) at an address passes the filters; counts nothing (a reload's sweep). */
+  readonly admits: (user: string, ip: string) => boolean;
+};
+
+type Refusal = 'ignoredUser' | 'notIncluded' | 'excluded';
 
 type NormaliseConfig = Pick<MappingsConfig, 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks'>;
 
@@ -50,25 +56,25 @@ export function createNormaliser(config: NormaliseConfig): Normaliser {
   const exclude = networks(config.excludeNetworks, 'excludeNetworks');
   const stats = newNormaliseStats();
 
+  const refusal = (user: string, ip: string): Refusal | null => {
+    if ((wholeName !== null && wholeName.test(user)) || (accountName !== null && accountName.test(account(user)))) return 'ignoredUser';
+    if (include !== null && !include.has(ip)) return 'notIncluded';
+    if (exclude !== null && exclude.has(ip)) return 'excluded';
+    return null;
+  };
   const normalise = (event: IdentityEvent, sender: Sender): IdentityEvent | null => {
     let user = event.user;
     if (sender.defaultDomain !== undefined && !isQualified(user)) user = `${sender.defaultDomain}\\${user}`;
-    if ((wholeName !== null && wholeName.test(user)) || (accountName !== null && accountName.test(account(user)))) {
-      stats.ignoredUser++;
-      return null;
-    }
-    if (include !== null && !include.has(event.ip)) {
-      stats.notIncluded++;
-      return null;
-    }
-    if (exclude !== null && exclude.has(event.ip)) {
-      stats.excluded++;
+    const refused = refusal(user, event.ip);
+    if (refused !== null) {
+      stats[refused]++;
       return null;
     }
     stats.passed++;
     return user === event.user ? event : { ...event, user };
   };
-  return Object.assign(normalise, { stats });
+  const admits = (user: string, ip: string): boolean => refusal(user, ip) === null;
+  return Object.assign(normalise, { stats, admits });
 }
 
 function isQualified(name: string): boolean {
