@@ -58,7 +58,7 @@ mappings:
   includeNetworks: []             # only map addresses in these networks; empty = all
   excludeNetworks: []             # never map addresses in these networks
   # The table lives in memory; a snapshot lets a restart keep it.
-  snapshot: { enabled: true, path: data/mappings.json, intervalSeconds: 30 }
+  snapshot: { enabled: true, path: data/mappings.jsonl, intervalSeconds: 30 }
 
 # The query API (docs/http-api.md). Off loopback it needs bearer tokens: give them as
 # tokens: ['\${UID_TOKEN}'] (taken from the environment) or tokensFile: /etc/uid-listener/tokens.

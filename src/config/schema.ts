@@ -69,7 +69,7 @@ export const SenderSchema = strict({
 
 export const SnapshotSchema = strict({
   enabled: Type.Boolean({ default: true }),
-  path: Type.String({ minLength: 1, default: 'data/mappings.json' }),
+  path: Type.String({ minLength: 1, default: 'data/mappings.jsonl' }),
   intervalSeconds: Type.Integer({ minimum: 1, default: 30 }),
 }, { default: {} });
 

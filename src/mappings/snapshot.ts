@@ -10,12 +10,18 @@
  * never overlap: an interval tick that finds one running is skipped and counted. An I/O
  * failure is a `UID_ERR_SNAPSHOT_IO` event and a counter; the table goes on.
  *
+ * The file is JSON Lines, named `.jsonl` by default. Builds before 0.1.0's release named the
+ * default `data/mappings.json`: when the configured path ends in `.jsonl`, is missing, and
+ * the same path ending in `.json` exists, that file is renamed to it before reading (the
+ * embedded default and configs that kept the default path are carried over). A `.json`
+ * path an operator configured is read and written as configured.
+ *
  * Reading: a missing file means a first start. A file that does not read back whole (see
  * the format's rules) or cannot be read at all is renamed `<path>.corrupt-<UTC time>` and
  * reported as `UID_ERR_SNAPSHOT_CORRUPT`; the listener starts with an empty table.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -83,6 +89,7 @@ export class MappingSnapshot {
     let mappings: Mapping[];
     let startsSentTo: readonly string[] | undefined;
     try {
+      await this.#adoptLegacyName();
       ({ mappings, startsSentTo } = await readSnapshot(this.#path));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return NOTHING_RESTORED;
@@ -175,6 +182,24 @@ export class MappingSnapshot {
       });
       return false;
     }
+  }
+
+  /** Renames `<name>.json` to the configured `<name>.jsonl` when only the old one exists. */
+  async #adoptLegacyName(): Promise<void> {
+    if (!this.#path.endsWith('.jsonl')) return;
+    const legacy = this.#path.slice(0, -1);
+    try {
+      await stat(this.#path);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return; // let the read report it
+    }
+    try {
+      await rename(legacy, this.#path);
+    } catch {
+      return; // no old file either: a first start
+    }
+    this.#report({ type: 'snapshot-renamed', from: legacy, path: this.#path });
   }
 
   async #moveAside(error: unknown): Promise<void> {

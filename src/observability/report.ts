@@ -63,6 +63,9 @@ export function createReporter(log: Logger): Reporter {
         case 'snapshot-written':
           log.debug({ event: event.type, path: event.path, entries: event.entries, bytes: event.bytes, ms: event.ms }, 'mapping snapshot written');
           return;
+        case 'snapshot-renamed':
+          log.info({ event: event.type, from: event.from, path: event.path }, `renamed the mapping snapshot ${event.from} to ${event.path} (JSON Lines)`);
+          return;
         case 'snapshot-restored':
           log.info({ event: event.type, path: event.path, restored: event.restored, expired: event.expired, evicted: event.evicted, ms: event.ms },
             `restored ${event.restored} mappings from the snapshot`);

@@ -44,7 +44,7 @@ describe('loadConfig', () => {
     expect(config.senders.map((s) => s.address)).toEqual(['127.0.0.0/8', '::1']);
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
     expect(config.accounting.mode).toBe('none');
-    expect(config.mappings.snapshot.path).toBe(join(PACKAGE_ROOT, 'data/mappings.json'));
+    expect(config.mappings.snapshot.path).toBe(join(PACKAGE_ROOT, 'data/mappings.jsonl'));
   });
 
   it('resolves relative paths against the config file folder, whatever the working directory', async () => {
