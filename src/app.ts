@@ -1,5 +1,5 @@
 /**
- * Builds the pipeline of DESIGN §1 from a loaded config and runs it:
+ * Builds the pipeline (docs/guarantees.md, README.md) from a loaded config and runs it:
  * sources → senders → profiles → normalise → table → sinks (accounting, HTTP, metrics).
  * Start order makes state ready before traffic arrives (snapshot restored, spools open,
  * API up, then listeners); stop runs in reverse so nothing in flight is lost.

@@ -168,7 +168,7 @@ async function testProfile(args: string[]): Promise<number> {
   return OK;
 }
 
-/** The contract's line format (DESIGN §3), keys in this order. */
+/** The line format docs/configuration.md states for `--json`, keys in this order. */
 function toJsonLine({ line, events, reason }: TestResult): string {
   const items = events.map(({ profile, event, user, ip }) => ({ profile, event, user, ip }));
   return `${JSON.stringify({ line, events: items, reason })}\n`;

@@ -1,5 +1,5 @@
 /**
- * The accounting sink (DESIGN §1, §3): subscribes to the mapping table, turns each change
+ * The accounting sink (docs/accounting.md): subscribes to the mapping table, turns each change
  * into records (records.ts) and appends every record to every group's spool (IOS
  * broadcast); each group's dispatcher sends from its own spool, with its own failover.
  *

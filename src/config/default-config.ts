@@ -1,6 +1,6 @@
 /**
  * The embedded default configuration: what `uid-listener start` runs without `--config`
- * (DESIGN §3), and the example admins copy (`uid-listener check --print-default`). Its
+ * (docs/configuration.md, "embedded default"), and the example admins copy (`uid-listener check --print-default`). Its
  * relative paths resolve against the package root, where profiles/ and certs/ live.
  */
 import { fileURLToPath } from 'node:url';

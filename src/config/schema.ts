@@ -1,6 +1,6 @@
 /**
  * The main configuration file, as a JSON schema (TypeBox) that also gives the TypeScript
- * type. Contract: ../shared/DESIGN.md §3 "Main config"; docs/configuration.md explains
+ * type. docs/configuration.md explains
  * every key. Defaults live here and nowhere else. Unknown keys are refused (typos).
  */
 import { Type, type Static, type TSchema, type ObjectOptions } from '@sinclair/typebox';

@@ -1,5 +1,5 @@
 /**
- * normalise (DESIGN §1): what the admin's mapping rules do to a profile's event, pure and
+ * normalise (docs/mappings.md): what the admin's mapping rules do to a profile's event, pure and
  * compiled once from `mappings` config.
  *
  * 1. Domain: a user with neither `\` nor `@` gets the sender's `defaultDomain` as
