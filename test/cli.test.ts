@@ -135,7 +135,7 @@ mappings: { ignoreUsers: ['*'] }
     expect(stdout).toBe('');
     expect(stderr).toBe(
       `${config}:3:5 unknown key "prot" in syslog.udp (expected one of: enabled, host, port, receiveBufferBytes, workers)\n` +
-      `${config}:5:15 http.port must be integer\n`);
+      `${config}:5:15 http.port must be a whole number\n`);
   });
 
   it('reports a profile regex RE2 refuses as file:line:col, exit 1', async () => {

@@ -86,10 +86,10 @@ accounting:
 
   it('reports wrong types, ranges and choices at their values', async () => {
     expect(await issuesOf(`syslog:\n  tls: { port: "6514x" }\n  maxMessageBytes: 10\naccounting:\n  mode: sometimes\nsenders: yes\n`)).toEqual([
-      '2:16 syslog.tls.port must be integer',
-      '3:20 syslog.maxMessageBytes must be >= 480',
+      '2:16 syslog.tls.port must be a whole number',
+      '3:20 syslog.maxMessageBytes must be at least 480 (is 10)',
       '5:9 accounting.mode must be one of: start-stop, stop-only, none',
-      '6:10 senders must be array',
+      '6:10 senders must be a list',
     ]);
   });
 
