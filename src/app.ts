@@ -1,5 +1,5 @@
 /**
- * Builds the pipeline of DESIGN §1 from a loaded config and runs it:
+ * Builds the pipeline (docs/guarantees.md, README.md) from a loaded config and runs it:
  * sources → senders → profiles → normalise → table → sinks (accounting, HTTP, metrics).
  * Start order makes state ready before traffic arrives (snapshot restored, spools open,
  * API up, then listeners); stop runs in reverse so nothing in flight is lost.
@@ -29,6 +29,7 @@ import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
 import { RedisMappingTable } from './mappings/redis/redis-table.js';
 import { changeStreamOf, createMappingTable, startTable, storeHealth, type StoredTable } from './mappings/store.js';
+import { removeForbidden } from './mappings/filter-sweep.js';
 import { MappingSnapshot } from './mappings/snapshot.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -74,6 +75,8 @@ export class App {
   readonly #udpWorkers: UdpWorkers | undefined;
   readonly #listeners: ListenerState[] = [];
   #loaded: LoadedConfig;
+  /** The config the process started with: what restart-only sections still run on. */
+  readonly #startedConfig: Config;
   #pipeline: Pipeline;
   #http: FastifyInstance | undefined;
   #locks: StateLock[] = [];
@@ -91,6 +94,7 @@ export class App {
     const { config } = loaded;
     this.log = log;
     this.#loaded = loaded;
+    this.#startedConfig = loaded.config;
     this.#report = createReporter(log);
     this.#pipeline = this.#buildPipeline(loaded);
     // Several listeners may share a host (and tests run several in one process): the suffix keeps names apart.
@@ -98,7 +102,7 @@ export class App {
     this.table = createMappingTable(config.mappings, { onEvent: this.#report.table, onStoreEvent: this.#report.store, listenerName });
     // A shared table lives in Redis; the snapshot is the memory table's.
     this.#snapshot = config.mappings.snapshot.enabled && this.table instanceof MemoryMappingTable
-      ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot })
+      ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot, startsSentTo: startsSentTo(config) })
       : undefined;
 
     const { audit } = config.log;
@@ -213,8 +217,10 @@ export class App {
       this.#listeners.push({ name: s.transport, state: 'listening', address: `${address}:${port}` });
     }
     this.#snapshot?.start();
+    // Where each listener is bound (`udp`, `tcp`, `tls`, `http`: "host:port"), as bound, not as configured.
+    const listening = Object.fromEntries(this.#listeners.map((l) => [l.name, l.address]));
     this.log.info({ config: source, profiles: this.#pipeline.profiles.names.length, senders: config.senders.length,
-      mappings: this.table.size, store: config.mappings.store.type, accounting: config.accounting.mode }, 'uid-listener started');
+      mappings: this.table.size, store: config.mappings.store.type, accounting: config.accounting.mode, ...listening }, 'uid-listener started');
     if (config.log.unmatchedSamples > 0 && samplesPerMinute(config.log) === 0) {
       this.log.warn({ level: config.log.level }, 'log.unmatchedSamples is set but the samples log at debug: set log.level to debug to see them');
     }
@@ -318,10 +324,17 @@ export class App {
     this.#sources.setSenders(pipeline.senders);
     this.#loaded = next;
     this.#udpWorkers?.reload();
-    const needRestart = restartOnlyChanges(previousConfig, next.config);
+    // Against the config the process started with: a reload that reverts a change has nothing pending.
+    const needRestart = restartOnlyChanges(this.#startedConfig, next.config);
     this.log.info({ profiles: pipeline.profiles.names.length, senders: next.config.senders.length }, 'configuration reloaded');
     if (needRestart.length > 0) {
       this.log.warn({ sections: needRestart }, `changes to ${needRestart.join(', ')} take effect at the next restart`);
+    }
+    if (filtersChanged(previousConfig, next.config)) {
+      const { admits } = pipeline.identify.normalise;
+      void removeForbidden(this.table, (m) => admits(m.user, m.ip)).then(
+        (removed) => { if (removed > 0) this.log.info({ removed }, `removed ${removed} mapping(s) the reloaded filters forbid`); },
+        (error: unknown) => this.log.error({ error: (error as Error).message }, 'could not remove the mappings the reloaded filters forbid'));
     }
   }
 }
@@ -329,6 +342,17 @@ export class App {
 /** `log.unmatchedSamples`, which logs at debug: off unless the level shows debug lines. */
 function samplesPerMinute(log: Config['log']): number {
   return log.level === 'debug' || log.level === 'trace' ? log.unmatchedSamples : 0;
+}
+
+/** The accounting groups that get a START for every mapping in this run (recorded in the snapshot). */
+function startsSentTo({ accounting }: Config): string[] {
+  return accounting.mode === 'start-stop' ? accounting.groups.map((group) => group.name) : [];
+}
+
+/** Whether the mapping filters differ (a reload then removes what the new ones forbid). */
+function filtersChanged(before: Config, after: Config): boolean {
+  const filters = ({ mappings: { ignoreUsers, includeNetworks, excludeNetworks } }: Config) => JSON.stringify([ignoreUsers, includeNetworks, excludeNetworks]);
+  return filters(before) !== filters(after);
 }
 
 /** The config sections a reload cannot apply in place, by name. */

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   UID_ERR_CONFIG_VALUE: { summary: 'a value of the wrong type or out of range, or a required key missing' },
   UID_ERR_CONFIG_SECRET: { summary: 'a secret cannot be resolved (${ENV} unset or secretFile unreadable)' },
   UID_ERR_CONFIG_REFERENCE: { summary: 'a name refers to nothing, or two things share a name' },
+  UID_ERR_CONFIG_RISKY: { summary: 'a config that runs but is probably not what was meant (check warns; --strict refuses it)' },
   UID_ERR_CONFIG_PORT: { summary: 'two TCP listeners (syslog TCP, syslog TLS, HTTP) would bind the same host and port' },
   UID_ERR_PROFILE_REGEX: { summary: 'a profile regex that RE2 refuses (lookaround, backreference, syntax)' },
   UID_ERR_PROFILE_SAMPLE: { summary: "a profile sample does not yield what its 'expect' says" },

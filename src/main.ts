@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 /**
- * The command line (DESIGN §3): `start`, `check`, `test-profile`. It parses arguments,
- * calls the loaders and the profile tester, and prints; the work happens elsewhere.
- * Exit codes: 0 done, 1 a problem was found (printed as `file:line:col message`), 2 usage.
+ * The command line (docs/operations.md): `start`, `check`, `test-profile`. It parses
+ * arguments, calls the loaders and the profile tester, and prints; the work happens
+ * elsewhere. Exit codes: 0 done, 1 a problem was found (printed as `file:line:col
+ * message`), 2 usage (an unknown command or option, printed with the command's usage).
+ *
+ * A command is one COMMANDS entry and one block in USAGE (its `  uid-listener NAME` lines
+ * and the lines indented under them): `--help` / `-h` after the name prints that block
+ * (commandUsage), before any name the whole of USAGE.
  */
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
@@ -16,9 +21,11 @@ import type { SampleFailure, TestResult } from './identify/tester.js';
 const USAGE = `Usage:
   uid-listener start [--config FILE]
       Run the listener (without --config: the embedded default).
-  uid-listener check [--config FILE]
-      Validate the config, its profiles and their samples; print every problem as
-      file:line:col message and exit 1, or a one-line summary and exit 0.
+  uid-listener check [--config FILE] [--strict]
+      Validate the config, its profiles and their samples, and read every certificate,
+      key, CA, secret and token file it names; print every problem as file:line:col
+      message and exit 1, or a one-line summary and exit 0. Risky settings are printed
+      as file:line:col warning: message (exit 0; with --strict they fail the check).
   uid-listener check --print-default
       Print the embedded default config (a commented starting point).
   uid-listener test-profile PROFILE_FILE|PROFILE_DIR [MESSAGES_FILE|-] [--json]
@@ -34,7 +41,8 @@ const USAGE = `Usage:
       defaultDomain, ignoreUsers and networks).
   uid-listener draft-profile SAMPLES_FILE [--out FILE] [--name NAME]
       Draft a starting profile (YAML) from sample lines of a device no profile covers.
-  uid-listener --help | --version
+  uid-listener --help | -h | --version
+      Print this help or the version. COMMAND --help prints that command's usage.
 `;
 
 const OK = 0;
@@ -60,23 +68,47 @@ async function main(argv: string[]): Promise<number> {
     await print(`${packageVersion()}\n`);
     return OK;
   }
+  if (command === '--help' || command === '-h') {
+    await print(USAGE);
+    return OK;
+  }
   const run = command === undefined ? undefined : COMMANDS.get(command);
-  if (run === undefined) {
-    const help = command === '--help' || command === '-h';
-    if (!help) process.stderr.write(command === undefined ? 'uid-listener: no command given\n' : `uid-listener: unknown command "${command}"\n`);
-    (help ? process.stdout : process.stderr).write(USAGE);
+  if (command === undefined || run === undefined) {
+    process.stderr.write(`${command === undefined ? 'uid-listener: no command given' : `uid-listener: unknown command "${command}"`}\n${USAGE}`);
     return USAGE_ERROR;
+  }
+  if (asksHelp(args)) {
+    await print(commandUsage(command));
+    return OK;
   }
   try {
     return await run(args);
   } catch (error) {
     if (error instanceof ConfigError) return printIssues(error.issues);
     if (error instanceof UsageError || isParseArgsError(error)) {
-      process.stderr.write(`uid-listener ${command}: ${(error as Error).message}\n${USAGE}`);
+      process.stderr.write(`uid-listener ${command}: ${(error as Error).message}\n${commandUsage(command)}`);
       return USAGE_ERROR;
     }
     throw error;
   }
+}
+
+/** `--help` or `-h` among a command's options (not after `--`, which ends them). */
+function asksHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+/** The USAGE block(s) of one command: its `  uid-listener NAME` lines and what is indented under them. */
+function commandUsage(command: string): string {
+  const lines: string[] = [];
+  let inBlock = false;
+  for (const line of USAGE.split('\n')) {
+    if (line.startsWith('  uid-listener ')) inBlock = line.startsWith(`  uid-listener ${command} `) || line === `  uid-listener ${command}`;
+    else if (!line.startsWith('      ')) inBlock = false;
+    if (inBlock) lines.push(line);
+  }
+  return `Usage:\n${lines.join('\n')}\n`;
 }
 
 /** Runs until SIGTERM/SIGINT (src/run.ts); a config error is printed as file:line:col like `check`. */
@@ -87,23 +119,25 @@ async function start(args: string[]): Promise<number> {
 }
 
 async function check(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'print-default': { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'print-default': { type: 'boolean' }, strict: { type: 'boolean' } }, strict: true });
   if (values['print-default']) {
-    if (values.config !== undefined) throw new UsageError('--print-default takes no --config');
+    if (values.config !== undefined || values.strict) throw new UsageError('--print-default takes no --config or --strict');
     await print(DEFAULT_CONFIG_YAML);
     return OK;
   }
   // Imported when used (RE2, YAML, the schema compiler): --help and --version answer at once.
   const [{ loadConfig }, { checkSamples }] = await Promise.all([import('./config/load.js'), import('./identify/tester.js')]);
-  const loaded = await loadConfig(values.config);
-  for (const warning of loaded.warnings) process.stderr.write(`${formatIssue({ ...warning, message: `warning: ${warning.message}` })}\n`);
+  const loaded = await loadConfig(values.config, process.env, { checkFiles: true });
   const failures = checkSamples(loaded.profiles);
   if (failures.length > 0) return printIssues(failures.map(sampleIssue));
+  const { warnings } = loaded;
+  process.stderr.write(warnings.map((w) => `${w.file}:${w.line}:${w.col} warning: ${w.message}\n`).join(''));
+  if (values.strict && warnings.length > 0) return FAILED;
   await print(`${summary(loaded)}\n`);
   return OK;
 }
 
-function summary({ config, source, profiles }: LoadedConfig): string {
+function summary({ config, source, profiles, warnings }: LoadedConfig): string {
   const { syslog, http, accounting } = config;
   const listeners = [
     syslog.udp.enabled && `udp ${syslog.udp.host}:${syslog.udp.port}`,
@@ -112,8 +146,9 @@ function summary({ config, source, profiles }: LoadedConfig): string {
     http.enabled && `http ${http.host}:${http.port}`,
   ].filter(Boolean);
   const groups = accounting.mode === 'none' ? 'accounting off' : `accounting ${accounting.mode} to ${accounting.groups.length} group(s)`;
+  const warned = warnings.length > 0 ? `; ${warnings.length} warning(s)` : '';
   return `${source}: OK: ${config.senders.length} sender(s), ${profiles.names.length} profile(s) with passing samples; ` +
-    `listening on ${listeners.join(', ') || 'nothing'}; ${groups}`;
+    `listening on ${listeners.join(', ') || 'nothing'}; ${groups}${warned}`;
 }
 
 async function testProfile(args: string[]): Promise<number> {
@@ -158,7 +193,7 @@ async function testMessages(messages: string, test: (message: string, line: numb
   return OK;
 }
 
-/** The contract's line format (DESIGN §3), keys in this order. */
+/** The line format docs/configuration.md states for `--json`, keys in this order. */
 function toJsonLine({ line, events, reason }: TestResult): string {
   const items = events.map(({ profile, event, user, ip }) => ({ profile, event, user, ip }));
   return `${JSON.stringify({ line, events: items, reason })}\n`;

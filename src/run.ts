@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { App } from './app.js';
 import { loadConfig } from './config/load.js';
-import { ConfigError, formatIssue, UidError } from './errors.js';
+import { ConfigError, formatIssue, UidError, type ConfigIssue } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 
 /** Editors write a file in several steps; reload once they are done. */
@@ -16,7 +16,7 @@ const RELOAD_DEBOUNCE_MS = 300;
 export async function runListener(configFile: string | undefined): Promise<number> {
   const loaded = await loadConfig(configFile);
   const log = createLogger(loaded.config.log.level);
-  for (const warning of loaded.warnings) log.warn({ code: warning.code, file: warning.file, line: warning.line }, warning.message);
+  logWarnings(loaded.warnings, log);
   const app = new App(loaded, log);
   try {
     await app.start();
@@ -49,7 +49,9 @@ export async function runListener(configFile: string | undefined): Promise<numbe
 
 async function reloadFrom(app: App, configFile: string | undefined, why: string, log: Logger): Promise<void> {
   try {
-    app.reload(await loadConfig(configFile));
+    const loaded = await loadConfig(configFile);
+    app.reload(loaded);
+    logWarnings(loaded.warnings, log);
     log.info({ reason: why }, 'reload applied');
   } catch (error) {
     if (!(error instanceof ConfigError)) {
@@ -59,6 +61,11 @@ async function reloadFrom(app: App, configFile: string | undefined, why: string,
     for (const issue of error.issues) log.error({ reason: why, code: issue.code }, formatIssue(issue));
     log.error({ reason: why, issues: error.issues.length }, 'reload refused: the running configuration stays');
   }
+}
+
+/** Risky settings (config/warnings.ts), one line each, as `check` prints them. */
+function logWarnings(warnings: readonly ConfigIssue[], log: Logger): void {
+  for (const warning of warnings) log.warn({ code: warning.code }, formatIssue(warning));
 }
 
 function watchProfiles(dir: string, onChange: () => void, log: Logger): FSWatcher | undefined {

@@ -64,25 +64,84 @@ describe.concurrent('uid-listener check', () => {
     mkdirSync(dir);
     symlinkSync(PROFILES, join(dir, 'profiles'));
     const copy = write('copy/uid.yaml', stdout);
+    // A copy is the admin's config: the test certificates are made only for the embedded default.
+    const missing = await run(['check', '--config', copy]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.split('\n').filter(Boolean).map((l) => l.replace(/ \(ENOENT\).*/, ''))).toEqual([
+      `${copy}:19:11 syslog.tls.cert: cannot read ${join(dir, 'certs/server.crt')}`,
+      `${copy}:20:10 syslog.tls.key: cannot read ${join(dir, 'certs/server.key')}`,
+    ]);
+    symlinkSync(join(ROOT, 'test', 'support'), join(dir, 'certs')); // any readable files will do for check
+    writeFileSync(copy, stdout.replace('certs/server.crt', 'certs/certs.ts').replace('certs/server.key', 'certs/fixtures.ts'));
     const checked = await run(['check', '--config', copy]);
     expect(checked.stderr).toBe('');
     expect(checked.stdout).toMatch(new RegExp(`^${copy}: OK: `));
   });
 
+  it('fails on a certificate, key, CA, secret or token file that is missing or unreadable, at its line', async () => {
+    const config = write('files.yaml', `profilesDir: ${PROFILES}
+syslog:
+  tls: { cert: nowhere.crt, key: ., ca: ca.crt }
+http: { tokensFile: tokens.txt, tls: { cert: h.crt, key: h.key } }
+accounting:
+  mode: start-stop
+  groups:
+    - name: primary
+      servers: [{ host: 127.0.0.1, secretFile: secret.txt }, { host: 127.0.0.2, tls: { ca: a.crt, cert: c.crt, key: c.key } }]
+`);
+    const { code, stdout, stderr } = await run(['check', '--config', config]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines.map((l) => l.slice(config.length + 1).replace(/: cannot read .*\((\w+)\).*/, ' $1'))).toEqual([
+      '3:16 syslog.tls.cert ENOENT',
+      '3:34 syslog.tls.key EISDIR',
+      '3:41 syslog.tls.ca ENOENT',
+      '4:21 http.tokensFile ENOENT',
+      '4:46 http.tls.cert ENOENT',
+      '4:58 http.tls.key ENOENT',
+      '9:48 accounting.groups[0].servers[0].secretFile ENOENT',
+      '9:92 accounting.groups[0].servers[1].tls.ca ENOENT',
+      '9:105 accounting.groups[0].servers[1].tls.cert ENOENT',
+      '9:117 accounting.groups[0].servers[1].tls.key ENOENT',
+    ]);
+    expect(lines[0]).toContain('certs/make-certs.sh');
+  });
+
+  it('warns of risky settings one line each and exits 0; --strict makes them fail', async () => {
+    const config = write('risky.yaml', `profilesDir: ${PROFILES}
+syslog: { tls: { enabled: false } }
+senders:
+  - { name: lab, address: 10.0.0.5/8 }
+mappings: { ignoreUsers: ['*'] }
+`);
+    const warned = await run(['check', '--config', config]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr.trimEnd().split('\n')).toEqual([
+      `${config}:4:27 warning: senders[0].address "10.0.0.5/8" has host bits set: it means 10.0.0.0/8; write that, or 10.0.0.5 alone for the one host`,
+      `${config}:5:27 warning: mappings.ignoreUsers[0] "*" matches every user: no mapping will ever be made`,
+    ]);
+    expect(warned.stdout).toMatch(/; 2 warning\(s\)\n$/);
+    const strict = await run(['check', '--strict', '--config', config]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toBe(warned.stderr);
+    expect(strict.stdout).toBe('');
+  });
+
   it('reports a misspelt key as file:line:col with the allowed keys, exit 1', async () => {
-    const config = write('typo.yaml', `syslog:\n  udp:\n    prot: 514\nhttp: { port: eighty }\nprofilesDir: ${PROFILES}\n`);
+    const config = write('typo.yaml', `syslog:\n  udp:\n    prot: 514\n  tls: { enabled: false }\nhttp: { port: eighty }\nprofilesDir: ${PROFILES}\n`);
     const { code, stdout, stderr } = await run(['check', '--config', config]);
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe(
       `${config}:3:5 unknown key "prot" in syslog.udp (expected one of: enabled, host, port, receiveBufferBytes, workers)\n` +
-      `${config}:4:15 http.port must be integer\n`);
+      `${config}:5:15 http.port must be a whole number\n`);
   });
 
   it('reports a profile regex RE2 refuses as file:line:col, exit 1', async () => {
     const profile = write('lookahead/bad.yaml',
       "name: bad\ntype: regex\nevent: login\neventRegex: 'login(?=ok)'\nusernameRegex: 'user=(\\w+)'\naddressRegex: 'ip=(\\S+)'\n");
-    const config = write('lookahead.yaml', 'profilesDir: lookahead\n');
+    const config = write('lookahead.yaml', 'profilesDir: lookahead\nsyslog: { tls: { enabled: false } }\n');
     const { code, stderr } = await run(['check', '--config', config]);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`^${profile}:4:\\d+ .+\\n$`));
@@ -156,11 +215,40 @@ samples:
 });
 
 describe.concurrent('usage', () => {
-  it('prints usage and exits 2 for --help, no command, an unknown command or option', async () => {
-    for (const args of [['--help'], [], ['frobnicate'], ['check', '--confg', 'x'], ['test-profile']]) {
+  it('prints the whole usage to stdout and exits 0 for --help and -h', async () => {
+    for (const flag of ['--help', '-h']) {
+      const { code, stdout, stderr } = await run([flag]);
+      expect(code, flag).toBe(0);
+      expect(stderr).toBe('');
+      for (const command of ['start', 'check', 'test-profile']) expect(stdout).toContain(`\n  uid-listener ${command} `);
+    }
+  });
+
+  it('prints a command\'s own usage and exits 0 for COMMAND --help or -h, whatever else is given', async () => {
+    for (const command of ['start', 'check', 'test-profile']) {
+      for (const args of [[command, '--help'], [command, '-h'], [command, '--config', 'nowhere.yaml', '--help']]) {
+        const { code, stdout, stderr } = await run(args);
+        expect(code, args.join(' ')).toBe(0);
+        expect(stderr, args.join(' ')).toBe('');
+        expect(stdout.startsWith(`Usage:\n  uid-listener ${command} `), args.join(' ')).toBe(true);
+        const others = ['start', 'check', 'test-profile'].filter((c) => c !== command);
+        for (const other of others) expect(stdout).not.toContain(`uid-listener ${other} `);
+      }
+    }
+  });
+
+  it('exits 2 with the usage on stderr for no command, an unknown command, an unknown option or a missing argument', async () => {
+    for (const args of [[], ['frobnicate']]) {
       const { code, stdout, stderr } = await run(args);
       expect(code, args.join(' ')).toBe(2);
-      expect(stdout + stderr, args.join(' ')).toContain('uid-listener test-profile PROFILE_FILE|PROFILE_DIR');
+      expect(stdout).toBe('');
+      expect(stderr, args.join(' ')).toContain('uid-listener test-profile PROFILE_FILE|PROFILE_DIR');
+    }
+    for (const [args, usage] of [[['check', '--confg', 'x'], 'check [--config FILE]'], [['start', '--bogus'], 'start [--config FILE]'], [['test-profile'], 'test-profile PROFILE_FILE']] as const) {
+      const { code, stdout, stderr } = await run([...args]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr, args.join(' ')).toMatch(new RegExp(`^uid-listener ${args[0]}: .+\nUsage:\n  uid-listener ${usage.replace(/[[\]|]/g, '\\$&')}`));
     }
   });
 

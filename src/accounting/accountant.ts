@@ -1,5 +1,5 @@
 /**
- * The accounting sink (DESIGN §1, §3): subscribes to the mapping table, turns each change
+ * The accounting sink (docs/accounting.md): subscribes to the mapping table, turns each change
  * into records (records.ts) and appends every record to every group's spool (IOS
  * broadcast); each group's dispatcher sends from its own spool, with its own failover.
  *
@@ -17,7 +17,7 @@ import type { Mapping, MappingChange, MappingTable } from '../mappings/table.js'
 import type { AccountingEvent } from './accounting-events.js';
 import { Dispatcher, type DispatcherOptions, type DispatcherStats } from './dispatcher.js';
 import type { AccountingRecord, RecordKind, RecordSender } from './record.js';
-import { oversizeField, recordPolicy, recordsForChange, stopRecord, systemRecord, watchdogRecord, type RecordPolicy } from './records.js';
+import { oversizeField, recordPolicy, recordsForChange, startRecord, stopRecord, systemRecord, watchdogRecord, type RecordPolicy } from './records.js';
 import { AccountedSessions } from './sessions.js';
 import { StreamAccounting, type StreamAccountingOptions } from './stream-accounting.js';
 import { Spool, type SpoolOptions, type SpoolStats } from './spool.js';
@@ -50,14 +50,26 @@ export interface AccountantOptions {
   readonly stream?: StreamAccountingOptions;
 }
 
-/** What a snapshot restore found (the table's RestoreResult fits). */
+/** What a snapshot restore found (the snapshot's SnapshotRestore fits). */
 export interface RestoredMappings {
-  /** Back in the table: active sessions whose START was sent before the restart. */
+  /** Back in the table: active sessions (their START went to the groups of `startsSentTo`). */
   readonly restored: readonly Mapping[];
   /** Timed out while the listener was down: their STOP (reason timeout) is sent now. */
   readonly expired?: readonly Mapping[];
   /** Left out over maxEntries: their STOP (reason capacity) is sent now. */
   readonly evicted?: readonly Mapping[];
+  /**
+   * The groups that were sent the START of every restored session (the run that wrote the
+   * snapshot, in start-stop mode); undefined: all groups. In start-stop mode another group
+   * gets those STARTs now and no STOP of a session that ended while the listener was down.
+   */
+  readonly startsSentTo?: readonly string[];
+}
+
+/** A record queued before the spools open, and the groups it goes to (undefined: all). */
+interface Pending {
+  readonly record: AccountingRecord;
+  readonly groups: ReadonlySet<string> | undefined;
 }
 
 /** Per group, for metrics: spool and dispatcher counters plus the spool's depth. */
@@ -95,7 +107,7 @@ export class Accountant {
   readonly #onEvent: ((event: AccountingEvent) => void) | undefined;
   readonly #now: () => number;
   #lanes: Lane[] = [];
-  #pendingStops: AccountingRecord[] = [];
+  #pending: Pending[] = [];
   #unsubscribe: (() => void) | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #started = false;
@@ -114,13 +126,23 @@ export class Accountant {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Sessions restored from the snapshot, and the ends missed while down; call before `start()`. */
+  /**
+   * Sessions restored from the snapshot, and the ends missed while down; call before
+   * `start()`. Every STOP has its START (start-stop mode): a group that was not sent the
+   * START of a restored session gets it now, stamped with the mapping's first-seen time,
+   * and gets no STOP of a session that ended unseen while the listener was down.
+   */
   restore(result: RestoredMappings): void {
     if (this.#policy.mode === 'none') return;
     const now = this.#now();
-    this.#sessions.restore(result.restored.filter((mapping) => this.#accounted(mapping)), now);
-    for (const mapping of result.expired ?? []) this.#queueStop(stopRecord(mapping, this.#policy, Math.min(now, mapping.expiresAt), 'timeout'));
-    for (const mapping of result.evicted ?? []) this.#queueStop(stopRecord(mapping, this.#policy, now, 'capacity'));
+    const restored = result.restored.filter((mapping) => this.#accounted(mapping));
+    this.#sessions.restore(restored, now);
+    const sent = this.#policy.mode === 'start-stop' && result.startsSentTo ? new Set(result.startsSentTo) : undefined;
+    const groups = this.#options.groups.map((group) => group.name);
+    const unstarted = sent ? new Set(groups.filter((name) => !sent.has(name))) : new Set<string>();
+    if (unstarted.size > 0) for (const mapping of restored) this.#queue(startRecord(mapping, this.#policy), unstarted);
+    for (const mapping of result.expired ?? []) this.#queue(stopRecord(mapping, this.#policy, Math.min(now, mapping.expiresAt), 'timeout'), sent);
+    for (const mapping of result.evicted ?? []) this.#queue(stopRecord(mapping, this.#policy, now, 'capacity'), sent);
   }
 
   /** Opens the spools (records left by the last run go first), then listens to the table. */
@@ -138,8 +160,8 @@ export class Accountant {
     this.#startedAt = this.#now();
     this.#systemTaskId = `system-${this.#startedAt.toString(36)}`;
     this.#broadcast(systemRecord('start', this.#systemTaskId, this.#startedAt, this.#policy, this.#startedAt));
-    for (const record of this.#pendingStops) this.#broadcast(record);
-    this.#pendingStops = [];
+    for (const { record, groups } of this.#pending) this.#broadcast(record, groups);
+    this.#pending = [];
     for (const lane of this.#lanes) lane.dispatcher.start();
     if (this.#options.stream) {
       this.#stream = new StreamAccounting(this.#options.stream, {
@@ -257,15 +279,16 @@ export class Accountant {
     return !(this.#policy.suppressNullUsername && mapping.user.length === 0);
   }
 
-  /** Before start the spools are not open yet: such STOPs go out right after the system start. */
-  #queueStop(record: AccountingRecord | null): void {
-    if (this.#lanes.length > 0) this.#broadcast(record);
-    else if (record) this.#pendingStops.push(record);
+  /** Before start the spools are not open yet: such records go out right after the system start. */
+  #queue(record: AccountingRecord | null, groups: ReadonlySet<string> | undefined): void {
+    if (this.#lanes.length > 0) this.#broadcast(record, groups);
+    else if (record) this.#pending.push({ record, groups });
   }
 
-  #broadcast(record: AccountingRecord | null): void {
+  /** To every group's spool, or only to `groups`. */
+  #broadcast(record: AccountingRecord | null, groups?: ReadonlySet<string>): void {
     if (!record || !this.#admit(record)) return;
-    for (const lane of this.#lanes) lane.spool.append(record);
+    for (const lane of this.#lanes) if (!groups || groups.has(lane.group.name)) lane.spool.append(record);
   }
 
   /** Counts a record about to be sent, or refuses it (a field over 255 octets). */

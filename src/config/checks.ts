@@ -32,31 +32,6 @@ export function checkConfig(source: YamlSource, root: unknown, profileNames: rea
   return issues;
 }
 
-/**
- * What is allowed but unwise, for `check` to print and `start` to log; run on the file as
- * written (before secrets are resolved): a PAN-OS XML API password written in the file, or
- * the XML API served off loopback without HTTPS.
- */
-export function configWarnings(source: YamlSource, root: unknown): ConfigIssue[] {
-  const warnings: ConfigIssue[] = [];
-  const users = records(child(root, 'xmlApi', 'users'));
-  const host = text(child(root, 'http'), 'host');
-  const served = child(root, 'xmlApi', 'enabled') ?? users.length > 0;
-  if (served === true && child(root, 'http', 'tls') === undefined && host !== undefined && !isLoopbackHost(host)) {
-    warnings.push(source.issue(['http', 'host'], 'UID_ERR_HTTP_INSECURE',
-      `the PAN-OS XML API is served on ${host} without http.tls: passwords and keys would cross the network in clear text; ` +
-      'set http.tls (PAN-OS clients expect HTTPS anyway)'));
-  }
-  for (const [u, user] of users) {
-    const password = text(user, 'password');
-    if (password === undefined || password.includes('${')) continue;
-    warnings.push(source.issue(['xmlApi', 'users', u, 'password'], 'UID_ERR_CONFIG_SECRET',
-      `${formatPath(['xmlApi', 'users', u, 'password'])} is written in the config file: use \${ENV_NAME}, passwordFile, ` +
-      'or passwordHash (uid-listener hash-password) so the file can be shared'));
-  }
-  return warnings;
-}
-
 const XML_API_USER_AUTH = ['password', 'passwordFile', 'passwordHash'] as const;
 
 /** Each XML API user has exactly one credential, and names are unique. */

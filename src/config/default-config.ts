@@ -1,6 +1,6 @@
 /**
  * The embedded default configuration: what `uid-listener start` runs without `--config`
- * (DESIGN §3), and the example admins copy (`uid-listener check --print-default`). Its
+ * (docs/configuration.md, "embedded default"), and the example admins copy (`uid-listener check --print-default`). Its
  * relative paths resolve against the package root, where profiles/ and certs/ live.
  */
 import { readFileSync } from 'node:fs';
@@ -66,7 +66,7 @@ mappings:
   includeNetworks: []             # only map addresses in these networks; empty = all
   excludeNetworks: []             # never map addresses in these networks
   # The table lives in memory; a snapshot lets a restart keep it.
-  snapshot: { enabled: true, path: data/mappings.json, intervalSeconds: 30 }
+  snapshot: { enabled: true, path: data/mappings.jsonl, intervalSeconds: 30 }
 
 # The query API (docs/http-api.md). Off loopback it needs bearer tokens: give them as
 # tokens: ['\${UID_TOKEN}'] (taken from the environment) or tokensFile: /etc/uid-listener/tokens.

@@ -8,13 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { ProfileSet } from '../identify/profile-set.js';
-import { checkConfig, configWarnings } from './checks.js';
+import { checkConfig } from './checks.js';
 import { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_YAML, PACKAGE_ROOT } from './default-config.js';
 import { text } from './loose.js';
 import { resolveConfigPaths } from './paths.js';
 import { loadProfiles } from './profiles.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { resolveSecrets } from './secrets.js';
+import { checkTlsFiles } from './tls-files.js';
+import { configWarnings } from './warnings.js';
 import { validate, YamlSource } from './yaml-source.js';
 
 export interface LoadedConfig {
@@ -22,12 +24,17 @@ export interface LoadedConfig {
   /** The config file's absolute path, or `(embedded default)`. */
   readonly source: string;
   readonly profiles: ProfileSet;
-  /** Allowed but unwise (a password written in the file): `check` prints them, `start` logs them. */
+  /** Risky but valid settings (warnings.ts): `check` prints them, `start` logs them. */
   readonly warnings: readonly ConfigIssue[];
 }
 
+export interface LoadOptions {
+  /** Also read every certificate, key and CA file (`check`; `start` meets them when it loads them). */
+  readonly checkFiles?: boolean;
+}
+
 /** Loads `file`, or the embedded default when `file` is undefined; `env` supplies `${NAME}` secrets. */
-export async function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Promise<LoadedConfig> {
   const { name, text: yaml, baseDir } = file === undefined
     ? { name: DEFAULT_CONFIG_NAME, text: DEFAULT_CONFIG_YAML, baseDir: PACKAGE_ROOT }
     : await readConfigFile(file);
@@ -45,6 +52,7 @@ export async function loadConfig(file?: string, env: NodeJS.ProcessEnv = process
   issues.push(...checkConfig(source, root, loaded?.profiles.names));
   const warnings = configWarnings(source, root);
   issues.push(...(await resolveSecrets(source, root, env)));
+  if (options.checkFiles) issues.push(...(await checkTlsFiles(source, root, file === undefined)));
   if (loaded) issues.push(...loaded.issues);
   if (issues.length > 0 || loaded === undefined) throw new ConfigError(sortIssues(issues));
 

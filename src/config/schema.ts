@@ -1,6 +1,6 @@
 /**
  * The main configuration file, as a JSON schema (TypeBox) that also gives the TypeScript
- * type. Contract: ../shared/DESIGN.md §3 "Main config"; docs/configuration.md explains
+ * type. docs/configuration.md explains
  * every key. Defaults live here and nowhere else. Unknown keys are refused (typos).
  */
 import { Type, type Static, type TSchema, type ObjectOptions } from '@sinclair/typebox';
@@ -75,7 +75,7 @@ export const SenderSchema = strict({
 
 export const SnapshotSchema = strict({
   enabled: Type.Boolean({ default: true }),
-  path: Type.String({ minLength: 1, default: 'data/mappings.json' }),
+  path: Type.String({ minLength: 1, default: 'data/mappings.jsonl' }),
   intervalSeconds: Type.Integer({ minimum: 1, default: 30 }),
 }, { default: {} });
 

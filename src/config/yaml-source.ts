@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ConfigIssue, ErrorCode } from '../errors.js';
+import { schemaWording } from './schema-wording.js';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -125,7 +126,7 @@ function toIssue(source: YamlSource, error: ErrorObject): ConfigIssue {
       return source.issue(path, 'UID_ERR_CONFIG_VALUE',
         `${where} must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}`);
     default:
-      return source.issue(path, 'UID_ERR_CONFIG_VALUE', `${where} ${error.message ?? 'is invalid'}`);
+      return source.issue(path, 'UID_ERR_CONFIG_VALUE', `${where} ${schemaWording(error)}`);
   }
 }
 

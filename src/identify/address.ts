@@ -84,6 +84,27 @@ export function parseNetwork(text: string): Network | null {
   return { address, prefix, family };
 }
 
+/** The network's first address, host bits cleared: 10.0.0.5/8 → 10.0.0.0. */
+export function networkBase(n: Network): string {
+  if (n.family === 'ipv4') {
+    const value = n.address.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
+    const size = 2 ** (32 - n.prefix);
+    const base = value - (value % size);
+    return [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join('.');
+  }
+  const groups = ipv6Groups(n.address).map((g, i) => {
+    const kept = Math.max(0, Math.min(16, n.prefix - 16 * i)); // bits of this group inside the prefix
+    return kept === 16 ? g : g & (0xffff << (16 - kept)) & 0xffff;
+  });
+  return formatIpv6(groups);
+}
+
+/** Whether every address of `inner` is in `outer` (same family only). */
+export function networkCovers(outer: Network, inner: Network): boolean {
+  return outer.family === inner.family && outer.prefix <= inner.prefix
+    && networkBase({ ...inner, prefix: outer.prefix }) === networkBase(outer);
+}
+
 /**
  * A set of networks with membership tests. An IPv4 address also matches as its
  * IPv4-mapped IPv6 form and the reverse (BlockList handles both directions).

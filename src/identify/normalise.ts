@@ -1,5 +1,5 @@
 /**
- * normalise (DESIGN §1): what the admin's mapping rules do to a profile's event, pure and
+ * normalise (docs/mappings.md): what the admin's mapping rules do to a profile's event, pure and
  * compiled once from `mappings` config.
  *
  * 1. Domain: a user with neither `\` nor `@` gets the sender's `defaultDomain` as
@@ -60,7 +60,12 @@ export type Normaliser = ((event: IdentityEvent, sender: NormaliseSender) => Ide
   /** Set when an event is dropped (string writes only: nothing is made for them). */
   readonly rejectedBy: Rejection;
   readonly rejected: string;
+  /** Whether a user (domain already added) at an address passes the filters; counts nothing (a reload's sweep). */
+  readonly admits: (user: string, ip: string) => boolean;
 };
+
+/** The counter of each rule. */
+const COUNTER = { ignoreUsers: 'ignoredUser', includeNetworks: 'notIncluded', excludeNetworks: 'excluded' } as const;
 
 export type NormaliseConfig = Pick<MappingsConfig, 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks'>;
 
@@ -78,27 +83,29 @@ export function createNormaliser(config: NormaliseConfig, profiles: readonly Nor
     return null;
   };
 
+  /** The rule that refuses a user (domain added) at an address, or '' when none does. */
+  const refusal = (user: string, ip: string): Rejection => {
+    if ((wholeName !== null && wholeName.test(user)) || (accountName !== null && accountName.test(account(user)))) return 'ignoreUsers';
+    if (include !== null && !include.has(ip)) return 'includeNetworks';
+    if (exclude !== null && exclude.has(ip)) return 'excludeNetworks';
+    return '';
+  };
+
   const normalise = (event: IdentityEvent, sender: NormaliseSender): IdentityEvent | null => {
     let user = event.user;
     if (sender.defaultDomain !== undefined && !isQualified(user)) user = `${sender.defaultDomain}\\${user}`;
-    if ((wholeName !== null && wholeName.test(user)) || (accountName !== null && accountName.test(account(user)))) {
-      stats.ignoredUser++;
-      return reject('ignoreUsers', user);
-    }
-    if (include !== null && !include.has(event.ip)) {
-      stats.notIncluded++;
-      return reject('includeNetworks', event.ip);
-    }
-    if (exclude !== null && exclude.has(event.ip)) {
-      stats.excluded++;
-      return reject('excludeNetworks', event.ip);
+    const refused = refusal(user, event.ip);
+    if (refused !== '') {
+      stats[COUNTER[refused]]++;
+      return reject(refused, refused === 'ignoreUsers' ? user : event.ip);
     }
     stats.passed++;
     const timeoutMs = event.timeoutMs ?? profileTimeouts.get(event.profile) ?? minutes(sender.timeoutMinutes);
     if (user === event.user && timeoutMs === event.timeoutMs) return event;
     return timeoutMs === undefined ? { ...event, user } : { ...event, user, timeoutMs };
   };
-  const self = Object.assign(normalise, { stats, rejectedBy: '' as Rejection, rejected: '' });
+  const admits = (user: string, ip: string): boolean => refusal(user, ip) === '';
+  const self = Object.assign(normalise, { stats, rejectedBy: '' as Rejection, rejected: '', admits });
   return self;
 }
 

@@ -49,6 +49,8 @@ export function newSnapshotStats(): SnapshotStats {
 }
 
 export type SnapshotEvent =
+  /** A snapshot under the name older builds used (`.json`) was renamed to the configured `.jsonl` path. */
+  | { readonly type: 'snapshot-renamed'; readonly from: string; readonly path: string }
   | { readonly type: 'snapshot-written'; readonly path: string; readonly entries: number; readonly bytes: number; readonly ms: number }
   | {
       readonly type: 'snapshot-restored';

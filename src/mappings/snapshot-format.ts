@@ -2,7 +2,7 @@
  * The mapping snapshot file, format version 2. UTF-8 text, one JSON value per line, each
  * line ended by "\n":
  *
- *   line 1        header   {"format":"uid-listener/mappings","version":2,"writtenAt":<epoch ms>}
+ *   line 1        header   {"format":"uid-listener/mappings","version":2,"writtenAt":<epoch ms>,"startsSentTo":[<group>…]}
  *   lines 2..n+1  entries  [ip, user, sender, profile, id, firstSeen, lastSeen, expiresAt, timeoutMs]
  *   line n+2      trailer  {"end":true,"entries":<n>,"sha256":"<hex>"}
  *
@@ -13,6 +13,11 @@
  * - Version 1 (written before timeouts per mapping) is still read: its entries have the
  *   first eight fields only, and come back without `timeoutMs` (the table gives them its
  *   default timeout).
+ * - `startsSentTo` names the accounting groups that were sent the START of every mapping
+ *   in the file (the writer ran in start-stop mode with those groups; `[]` when accounting
+ *   was off or stop-only). Absent in files written before it existed: readers then take
+ *   every group as started (docs/accounting.md "Restart"). Readers ignore header keys they
+ *   do not know, so adding one needs no new version.
  * - `sha256` is the digest of every byte before the trailer line (header and entries with
  *   their line ends), so truncation and flipped bits are caught even where the damaged
  *   text still parses.
@@ -47,8 +52,8 @@ export class SnapshotFormatError extends Error {
   }
 }
 
-export function encodeHeader(writtenAt: number): string {
-  return `${JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, writtenAt })}\n`;
+export function encodeHeader(writtenAt: number, startsSentTo?: readonly string[]): string {
+  return `${JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, writtenAt, startsSentTo })}\n`;
 }
 
 export function encodeEntry(m: Mapping): string {
@@ -72,6 +77,12 @@ export class SnapshotDecoder {
   #line = 0;
   #version = SNAPSHOT_VERSION;
   #trailer: { entries: unknown; sha256: unknown } | undefined;
+  #startsSentTo: readonly string[] | undefined;
+
+  /** The header's `startsSentTo` (undefined: a file from before it was written). */
+  get startsSentTo(): readonly string[] | undefined {
+    return this.#startsSentTo;
+  }
 
   /** `text` is one or more whole lines, each ended by "\n". */
   feed(text: string): void {
@@ -107,7 +118,7 @@ export class SnapshotDecoder {
   }
 
   #header(line: string): void {
-    const header = parse(line, 1) as { format?: unknown; version?: unknown } | null;
+    const header = parse(line, 1) as { format?: unknown; version?: unknown; startsSentTo?: unknown } | null;
     if (header === null || typeof header !== 'object' || header.format !== SNAPSHOT_FORMAT) {
       throw new SnapshotFormatError(1, `not a ${SNAPSHOT_FORMAT} snapshot`);
     }
@@ -115,6 +126,11 @@ export class SnapshotDecoder {
       throw new SnapshotFormatError(1, `format version ${String(header.version)} is not supported (this build reads ${READABLE_VERSIONS.join(' and ')})`);
     }
     this.#version = header.version as number;
+    const groups = header.startsSentTo;
+    if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) {
+      throw new SnapshotFormatError(1, 'startsSentTo must be a list of group names');
+    }
+    this.#startsSentTo = groups as readonly string[] | undefined;
   }
 }
 

@@ -10,12 +10,18 @@
  * never overlap: an interval tick that finds one running is skipped and counted. An I/O
  * failure is a `UID_ERR_SNAPSHOT_IO` event and a counter; the table goes on.
  *
+ * The file is JSON Lines, named `.jsonl` by default. Builds before 0.1.0's release named the
+ * default `data/mappings.json`: when the configured path ends in `.jsonl`, is missing, and
+ * the same path ending in `.json` exists, that file is renamed to it before reading (the
+ * embedded default and configs that kept the default path are carried over). A `.json`
+ * path an operator configured is read and written as configured.
+ *
  * Reading: a missing file means a first start. A file that does not read back whole (see
  * the format's rules) or cannot be read at all is renamed `<path>.corrupt-<UTC time>` and
  * reported as `UID_ERR_SNAPSHOT_CORRUPT`; the listener starts with an empty table.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +37,14 @@ export interface MappingSnapshotOptions {
   readonly now?: () => number;
   /** Entries serialised between two yields to the event loop; default 4096. */
   readonly chunkEntries?: number;
+  /** The accounting groups this run sends a START for every mapping (header `startsSentTo`); default none. */
+  readonly startsSentTo?: readonly string[];
+}
+
+/** A restore's result, with which accounting groups had the START of the restored sessions. */
+export interface SnapshotRestore extends RestoreResult {
+  /** From the snapshot's header; undefined: not recorded (a file from an older build). */
+  readonly startsSentTo?: readonly string[];
 }
 
 /** What the snapshot needs of the table. */
@@ -47,6 +61,7 @@ export class MappingSnapshot {
   readonly #onEvent: ((event: SnapshotEvent) => void) | undefined;
   readonly #now: () => number;
   readonly #chunkEntries: number;
+  readonly #startsSentTo: readonly string[];
   #timer: NodeJS.Timeout | undefined;
   /** Writes run one after another on this chain, never two at once. */
   #chain: Promise<boolean> = Promise.resolve(true);
@@ -60,6 +75,7 @@ export class MappingSnapshot {
     this.#onEvent = options.onEvent;
     this.#now = options.now ?? Date.now;
     this.#chunkEntries = options.chunkEntries ?? 4096;
+    this.#startsSentTo = options.startsSentTo ?? [];
   }
 
   /**
@@ -67,11 +83,13 @@ export class MappingSnapshot {
    * corrupt file. The result tells accounting which sessions continue (`restored`) and
    * which ended while the listener was down (`expired`, `evicted`).
    */
-  async restore(): Promise<RestoreResult> {
+  async restore(): Promise<SnapshotRestore> {
     const started = performance.now();
     let mappings: SavedMapping[];
+    let startsSentTo: readonly string[] | undefined;
     try {
-      mappings = await readSnapshot(this.#path);
+      await this.#adoptLegacyName();
+      ({ mappings, startsSentTo } = await readSnapshot(this.#path));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return NOTHING_RESTORED;
       await this.#moveAside(error);
@@ -86,7 +104,7 @@ export class MappingSnapshot {
       evicted: result.evicted.length,
       ms: Math.round(performance.now() - started),
     });
-    return result;
+    return { ...result, startsSentTo };
   }
 
   /** Starts the periodic writes. */
@@ -120,7 +138,7 @@ export class MappingSnapshot {
       await mkdir(dirname(this.#path), { recursive: true });
       file = await open(temp, 'w', 0o600);
       const hash = createHash('sha256');
-      const header = encodeHeader(this.#now());
+      const header = encodeHeader(this.#now(), this.#startsSentTo);
       hash.update(header);
       await file.writeFile(header);
       let bytes = Buffer.byteLength(header);
@@ -165,6 +183,24 @@ export class MappingSnapshot {
     }
   }
 
+  /** Renames `<name>.json` to the configured `<name>.jsonl` when only the old one exists. */
+  async #adoptLegacyName(): Promise<void> {
+    if (!this.#path.endsWith('.jsonl')) return;
+    const legacy = this.#path.slice(0, -1);
+    try {
+      await stat(this.#path);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return; // let the read report it
+    }
+    try {
+      await rename(legacy, this.#path);
+    } catch {
+      return; // no old file either: a first start
+    }
+    this.#report({ type: 'snapshot-renamed', from: legacy, path: this.#path });
+  }
+
   async #moveAside(error: unknown): Promise<void> {
     this.stats.corruptFiles++;
     const stamp = new Date(this.#now()).toISOString().replace(/[:.]/g, '-');
@@ -195,7 +231,7 @@ export class MappingSnapshot {
 }
 
 /** Reads a whole snapshot; throws SnapshotFormatError or the file system's error. */
-async function readSnapshot(path: string): Promise<SavedMapping[]> {
+async function readSnapshot(path: string): Promise<{ mappings: SavedMapping[]; startsSentTo: readonly string[] | undefined }> {
   const decoder = new SnapshotDecoder();
   let carry = '';
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK_BYTES })) {
@@ -205,7 +241,7 @@ async function readSnapshot(path: string): Promise<SavedMapping[]> {
     carry = text.slice(cut);
   }
   if (carry.length > 0) decoder.feed(carry); // an unended last line: the decoder refuses it
-  return decoder.finish();
+  return { mappings: decoder.finish(), startsSentTo: decoder.startsSentTo };
 }
 
 /** Makes the rename itself durable (POSIX: a rename is recorded in the directory). */

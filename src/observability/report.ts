@@ -36,7 +36,7 @@ export function createReporter(log: Logger): Reporter {
           return;
         case 'unknown-sender':
           log.warn({ event: event.type, transport: event.transport, address: event.address, suppressed: event.suppressed },
-            `syslog from ${event.address} over ${event.transport} dropped: not a configured sender. ${event.hint}\n${event.yaml}`);
+            `syslog from ${event.address} over ${event.transport} dropped: ${event.hint}${event.yaml ? `\n${event.yaml}` : ''}`);
           return;
         case 'connection-limit':
           log.warn({ event: event.type, transport: event.transport, address: event.address, limit: event.limit, value: event.value, suppressed: event.suppressed },
@@ -93,6 +93,9 @@ export function createReporter(log: Logger): Reporter {
       switch (event.type) {
         case 'snapshot-written':
           log.debug({ event: event.type, path: event.path, entries: event.entries, bytes: event.bytes, ms: event.ms }, 'mapping snapshot written');
+          return;
+        case 'snapshot-renamed':
+          log.info({ event: event.type, from: event.from, path: event.path }, `renamed the mapping snapshot ${event.from} to ${event.path} (JSON Lines)`);
           return;
         case 'snapshot-restored':
           log.info({ event: event.type, path: event.path, restored: event.restored, expired: event.expired, evicted: event.evicted, ms: event.ms },

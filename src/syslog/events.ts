@@ -12,14 +12,15 @@ export type SyslogEvent =
   /**
    * Traffic from an address no sender admits over this transport, dropped (UDP) or closed
    * at accept (TCP/TLS). Rate-limited: `suppressed` reports held back since the last one.
-   * `yaml` is the config that would admit it (valid YAML, ready to paste under the root).
+   * `yaml` is the config that would admit it (valid YAML, ready to paste under the root);
+   * absent when admitting it would weaken a sender that covers the address (senders.ts).
    */
   | {
       readonly type: 'unknown-sender';
       readonly transport: Transport;
       readonly address: string;
       readonly hint: string;
-      readonly yaml: string;
+      readonly yaml?: string;
       readonly suppressed: number;
     }
   /** A connection was refused because a connection limit is reached. Rate-limited. */

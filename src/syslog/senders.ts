@@ -77,11 +77,23 @@ export class SenderTable {
 
   /**
    * What an operator would add to admit an unknown address over a transport: a sentence
-   * and the YAML lines (for the rate-limited unknown-sender report; never on a hot path).
+   * and, when adding is safe, the YAML lines (for the rate-limited unknown-sender report;
+   * never on a hot path).
+   *
+   * A hint never weakens a sender: when a sender covering the address pins certificates
+   * (which only TLS checks) or allows only transports harder to spoof than this one, the hint says the
+   * transport is not allowed and offers no YAML, neither a wider sender nor a new one, since
+   * either would admit that address without the check the operator chose.
    */
-  admissionHint(address: string, transport: Transport): { hint: string; yaml: string } {
+  admissionHint(address: string, transport: Transport): { hint: string; yaml?: string } {
     const host = normaliseAddress(address) ?? address;
-    const other = this.compiled.find((c) => this.contains(c, address));
+    const covering = this.compiled.filter((c) => this.contains(c, address));
+    const guarded = covering.find((c) => c.pins) ?? covering.find((c) => weakens(c, transport));
+    if (guarded) {
+      const s = guarded.sender;
+      return { hint: `sender "${s.name}" (${s.address}) does not allow ${transport}; the message was dropped` };
+    }
+    const other = covering[0];
     if (other) {
       const s = other.sender;
       const transports = [...s.transports, transport].join(', ');
@@ -124,6 +136,14 @@ export class SenderTable {
       return false; // not an address BlockList understands (e.g. a zone index): admit nothing
     }
   }
+}
+
+/** How hard a transport's source address is to forge: UDP none, TCP a handshake, TLS a certificate. */
+const STRENGTH: Record<Transport, number> = { udp: 0, tcp: 1, tls: 2 };
+
+/** Whether allowing `transport` would weaken a sender: it is easier to spoof than every one it allows now. */
+function weakens(c: CompiledSender, transport: Transport): boolean {
+  return c.sender.transports.every((t) => STRENGTH[t] > STRENGTH[transport]);
 }
 
 function quote(text: string): string {

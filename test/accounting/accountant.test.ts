@@ -127,6 +127,35 @@ describe('accountant', () => {
     expect(summary(g.sender.delivered).at(-1)).toBe(`stop:${kept.id}`);
   });
 
+  it('sends the START of restored sessions to a group that was not sent it (startsSentTo), and no STOP of one that ended unseen', async () => {
+    const table = new StubTable();
+    const old = group('primary');
+    const added = group('audit');
+    const acct = await accountant({ groups: [old, added], table });
+    const kept = mapping({ firstSeen: Date.now() - 3_600_000 });
+    const expired = mapping({ expiresAt: Date.now() - 30_000 });
+    acct.restore({ restored: [kept], expired: [expired], evicted: [], startsSentTo: ['primary'] });
+    await acct.start();
+    await until(() => old.sender.delivered.length === 2 && added.sender.delivered.length === 2, 'system starts, a STOP and a START');
+    expect(summary(old.sender.delivered)).toEqual(['start:system', `stop:${expired.id}`]);
+    expect(summary(added.sender.delivered)).toEqual(['start:system', `start:${kept.id}`]);
+    expect(arg(added.sender.delivered[1], 'start_time')).toBe(String(Math.floor(kept.firstSeen / 1000)));
+    table.emit({ kind: 'removed', mapping: kept, reason: 'logout' });
+    for (const g of [old, added]) await until(() => summary(g.sender.delivered).at(-1) === `stop:${kept.id}`, `${g.name} got the STOP`);
+  });
+
+  it('in stop-only mode restored sessions get no START whatever the snapshot says', async () => {
+    const table = new StubTable();
+    const g = group('primary');
+    const acct = await accountant({ groups: [g], table }, { mode: 'stop-only' });
+    const kept = mapping();
+    acct.restore({ restored: [kept], startsSentTo: [] });
+    await acct.start();
+    table.emit({ kind: 'removed', mapping: kept, reason: 'logout' });
+    await until(() => g.sender.delivered.length === 1, 'the STOP');
+    expect(summary(g.sender.delivered)).toEqual([`stop:${kept.id}`]);
+  });
+
   it('sends a periodic WATCHDOG per active session every periodicMinutes', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     vi.setSystemTime(Date.UTC(2025, 5, 1, 12, 0, 0));

@@ -44,7 +44,7 @@ describe('loadConfig', () => {
     expect(config.senders.map((s) => s.address)).toEqual(['127.0.0.0/8', '::1']);
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
     expect(config.accounting.mode).toBe('none');
-    expect(config.mappings.snapshot.path).toBe(join(PACKAGE_ROOT, 'data/mappings.json'));
+    expect(config.mappings.snapshot.path).toBe(join(PACKAGE_ROOT, 'data/mappings.jsonl'));
   });
 
   it('resolves relative paths against the config file folder, whatever the working directory', async () => {
@@ -86,10 +86,10 @@ accounting:
 
   it('reports wrong types, ranges and choices at their values', async () => {
     expect(await issuesOf(`syslog:\n  tls: { port: "6514x" }\n  maxMessageBytes: 10\naccounting:\n  mode: sometimes\nsenders: yes\n`)).toEqual([
-      '2:16 syslog.tls.port must be integer',
-      '3:20 syslog.maxMessageBytes must be >= 480',
+      '2:16 syslog.tls.port must be a whole number',
+      '3:20 syslog.maxMessageBytes must be at least 480 (is 10)',
       '5:9 accounting.mode must be one of: start-stop, stop-only, none',
-      '6:10 senders must be array',
+      '6:10 senders must be a list',
     ]);
   });
 

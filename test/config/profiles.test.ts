@@ -97,7 +97,7 @@ addressPrefix: 'Source:'
       'c-type.yaml:2:7 type must be one of: regex, field',
       'd-notype.yaml:1:1 missing required key "type" (one of: regex, field)',
       'e-field.yaml:1:1 top level: missing required key "addressDelimiter"',
-      expect.stringMatching(/^e-field\.yaml:5:20 usernameDelimiter must NOT have fewer than 1 characters/),
+      expect.stringMatching(/^e-field\.yaml:5:20 usernameDelimiter must not be empty/),
       expect.stringMatching(/^f-sample\.yaml:9:14 samples\[0\]\.expect\[0\]: missing required key "ip"/),
       expect.stringMatching(/^f-sample\.yaml:9:28 unknown key "addr"/),
       expect.stringMatching(/^g-yaml\.yaml:3:1 /),

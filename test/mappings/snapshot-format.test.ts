@@ -46,6 +46,19 @@ describe('snapshot format v2', () => {
     expect(decode(lines.slice(0, 2).join(''), lines.slice(2).join(''))).toEqual(mappings);
   });
 
+  it('carries the groups that were sent every START (startsSentTo); a file without it reads as undefined', () => {
+    const body = encodeHeader(T0, ['primary', 'audit']) + mappings.map(encodeEntry).join('');
+    const trailer = `${JSON.stringify({ end: true, entries: 2, sha256: createHash('sha256').update(body).digest('hex') })}\n`;
+    const decoder = new SnapshotDecoder();
+    decoder.feed(body + trailer);
+    expect(decoder.finish()).toEqual(mappings);
+    expect(decoder.startsSentTo).toEqual(['primary', 'audit']);
+    const old = new SnapshotDecoder();
+    old.feed(file(mappings));
+    old.finish();
+    expect(old.startsSentTo).toBeUndefined();
+  });
+
   it('reads an empty table', () => {
     expect(decode(file([]))).toEqual([]);
   });
@@ -72,6 +85,7 @@ describe('snapshot format v2', () => {
     ['an empty id', () => [file(mappings, { tamper: (b) => b.replace('"lz1-2"', '""') })], /line 3: id must be a non-empty string/],
     ['a time that is not a number', () => [file(mappings, { tamper: (b) => b.replace(`${T0},${T0},${T0 + 60_000}`, `"soon",${T0},${T0 + 60_000}`) })], /line 3: times must be epoch milliseconds/],
     ['times out of order', () => [file(mappings, { tamper: (b) => b.replace(String(T0 + 60_000), String(T0 - 1)) })], /line 3: times must satisfy/],
+    ['a startsSentTo that is not a list of names', () => [file(mappings, { tamper: (b) => b.replace(`"writtenAt":${T0}`, `"writtenAt":${T0},"startsSentTo":"primary"`) })], /line 1: startsSentTo must be a list/],
     ['text after the trailer', () => [`${file(mappings)}[]\n`], /line 6: text after the trailer/],
   ];
   for (const [what, pieces, message] of refusals) {

@@ -87,6 +87,24 @@ describe('MappingSnapshot', () => {
     expect(events).toEqual([expect.objectContaining({ type: 'snapshot-restored', restored: 2, expired: 2, evicted: 0 })]);
   });
 
+  it('renames a snapshot under the old default name (.json) to the configured .jsonl path, and keeps reading a configured .json path', async () => {
+    const table = newTable();
+    table.apply(login('10.0.0.1', 'jdoe'));
+    expect(await newSnapshot(table).write()).toBe(true); // an older build's data/mappings.json
+    const jsonl = `${path}l`;
+    events = [];
+    const next = newTable();
+    expect((await newSnapshot(next, { path: jsonl }).restore()).restored.map((m) => m.ip)).toEqual(['10.0.0.1']);
+    expect(events[0]).toEqual({ type: 'snapshot-renamed', from: path, path: jsonl });
+    expect(readdirSync(join(dir, 'data'))).toEqual(['mappings.jsonl']);
+    // When both exist the configured one wins and the old one is left alone.
+    expect(await newSnapshot(table).write()).toBe(true);
+    events = [];
+    await newSnapshot(newTable(), { path: jsonl }).restore();
+    expect(events.map((e) => e.type)).toEqual(['snapshot-restored']);
+    expect(readdirSync(join(dir, 'data')).sort()).toEqual(['mappings.json', 'mappings.jsonl']);
+  });
+
   it('round-trips a table larger than one read chunk, writing it in many pages', async () => {
     const table = newTable();
     for (let i = 0; i < 20_000; i++) table.apply(login(ipFor(i), `user${i}`));

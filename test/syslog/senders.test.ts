@@ -58,7 +58,7 @@ describe('SenderTable', () => {
   it('suggests YAML that admits an unknown address, and parses as such', () => {
     const { hint, yaml } = table.admissionHint('::ffff:192.0.2.7', 'udp');
     expect(hint).toMatch(/192\.0\.2\.7 is not a configured sender/);
-    const doc = parse(yaml) as { senders: SenderConfig[] };
+    const doc = parse(yaml!) as { senders: SenderConfig[] };
     expect(doc.senders[0]).toMatchObject({ address: '192.0.2.7', transports: ['udp'] });
     const admitted = new SenderTable(doc.senders);
     expect(admitted.lookup('192.0.2.7', 'udp')).toBeDefined();
@@ -67,12 +67,45 @@ describe('SenderTable', () => {
   it('suggests adding the transport to a sender that matches the address', () => {
     const { hint, yaml } = table.admissionHint('10.1.1.1', 'tcp');
     expect(hint).toMatch(/sender "lab".*does not allow tcp/);
-    const doc = parse(yaml) as { senders: SenderConfig[] };
+    const doc = parse(yaml!) as { senders: SenderConfig[] };
     expect(doc.senders[0]).toEqual({ name: 'lab', address: '10.0.0.0/8', transports: ['udp', 'tls', 'tcp'], defaultDomain: 'LAB' });
   });
 
+  describe('never weakens a sender that authenticates its peer', () => {
+    const pin = 'a'.repeat(64);
+    const pinned = sender('esm', '10.0.0.5', ['tls'], { tlsFingerprints: [pin], profiles: ['traps-esm-leef'] });
+    const tlsOnly = sender('nac', '10.0.1.0/24', ['tls']);
+    const tcpOnly = sender('vpn', '10.0.2.7', ['tcp']);
+
+    it('says only that a pinned sender does not allow the transport, with no YAML', () => {
+      for (const transport of ['udp', 'tcp'] as const) {
+        const { hint, yaml } = new SenderTable([pinned]).admissionHint('10.0.0.5', transport);
+        expect(hint).toBe(`sender "esm" (10.0.0.5) does not allow ${transport}; the message was dropped`);
+        expect(yaml).toBeUndefined();
+      }
+    });
+
+    it('suggests neither a new sender nor a wider one when a pinned sender covers the address', () => {
+      const broad = sender('lab', '10.0.0.0/8', ['udp']); // adding tcp would not weaken lab, but would bypass esm's pin
+      for (const senders of [[broad, pinned], [pinned, broad]]) {
+        const { hint, yaml } = new SenderTable(senders).admissionHint('10.0.0.5', 'tcp');
+        expect(hint).toMatch(/^sender "esm" \(10\.0\.0\.5\) does not allow tcp/);
+        expect(yaml).toBeUndefined();
+      }
+    });
+
+    it('does not add a spoofable transport to a TLS-only or TCP-only sender', () => {
+      const t = new SenderTable([tlsOnly, tcpOnly]);
+      expect(t.admissionHint('10.0.1.9', 'udp')).toEqual({ hint: 'sender "nac" (10.0.1.0/24) does not allow udp; the message was dropped' });
+      expect(t.admissionHint('10.0.1.9', 'tcp').yaml).toBeUndefined();
+      expect(t.admissionHint('10.0.2.7', 'udp').yaml).toBeUndefined();
+      // a stronger transport than any the sender allows is no weakening
+      expect(parse(t.admissionHint('10.0.2.7', 'tls').yaml!)).toEqual({ senders: [{ name: 'vpn', address: '10.0.2.7', transports: ['tcp', 'tls'] }] });
+    });
+  });
+
   it('quotes an IPv6 address so the suggestion stays valid YAML', () => {
-    const doc = parse(new SenderTable([]).admissionHint('2001:db8::7', 'tls').yaml) as { senders: SenderConfig[] };
+    const doc = parse(new SenderTable([]).admissionHint('2001:db8::7', 'tls').yaml!) as { senders: SenderConfig[] };
     expect(doc.senders[0]!.address).toBe('2001:db8::7');
   });
 });
