@@ -11,10 +11,12 @@
  * answers), so on a 2-core machine it leaves the other core to the server; a client that
  * spins to keep its schedule takes a whole core and makes the server's latency its own.
  *
- *   http-load PORT RATE SECONDS CONNECTIONS ADDRESSES [BEARER_TOKEN]
+ *   http-load PORT RATE SECONDS CONNECTIONS ADDRESSES [BEARER_TOKEN [ROUTE]]
  *
  * Requests are GET /v1/mappings/172.(16 + i/65536).(i/256 % 256).(i % 256) for random
- * i < ADDRESSES (bench/lib/addresses.mjs). Prints one JSON line:
+ * i < ADDRESSES (bench/lib/addresses.mjs); with ROUTE "auth", GET /v1/auth with that
+ * address in X-Real-IP (as nginx auth_request sends it; the listener must trust 127.0.0.1).
+ * An empty BEARER_TOKEN sends none. Prints one JSON line:
  * {"requests","seconds","p50","p90","p99","p999","max","errors","non2xx"} (latencies in microseconds).
  * Build: cc -O2 -o http-load http-load.c   (bench/lib/compile.mjs does this)
  */
@@ -49,6 +51,7 @@ struct conn {
 static struct conn conns[MAX_CONNECTIONS];
 static int nconns, alive, port, addresses;
 static char auth[512];
+static int auth_route; /* ROUTE "auth": GET /v1/auth with X-Real-IP */
 static int64_t *latencies; /* ns */
 static size_t nlat, caplat;
 static int64_t *queue; /* due times waiting for a connection (FIFO; at most one slot per request of the run) */
@@ -88,8 +91,11 @@ static void fail(struct conn *c) {
 static void send_request(struct conn *c, int64_t due) {
   unsigned i = (unsigned)(next_random() % (uint64_t)addresses);
   char req[768];
-  int n = snprintf(req, sizeof req, "GET /v1/mappings/172.%u.%u.%u HTTP/1.1\r\nhost: 127.0.0.1\r\n%s\r\n",
-                   16 + i / 65536, (i / 256) % 256, i % 256, auth);
+  int n = auth_route
+    ? snprintf(req, sizeof req, "GET /v1/auth HTTP/1.1\r\nhost: 127.0.0.1\r\nx-real-ip: 172.%u.%u.%u\r\n%s\r\n",
+               16 + i / 65536, (i / 256) % 256, i % 256, auth)
+    : snprintf(req, sizeof req, "GET /v1/mappings/172.%u.%u.%u HTTP/1.1\r\nhost: 127.0.0.1\r\n%s\r\n",
+               16 + i / 65536, (i / 256) % 256, i % 256, auth);
   c->due = due;
   c->busy = 1;
   for (int off = 0; off < n;) {
@@ -159,8 +165,8 @@ static long percentile(double q) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 6 || argc > 7) {
-    fprintf(stderr, "usage: %s PORT RATE SECONDS CONNECTIONS ADDRESSES [BEARER_TOKEN]\n", argv[0]);
+  if (argc < 6 || argc > 8) {
+    fprintf(stderr, "usage: %s PORT RATE SECONDS CONNECTIONS ADDRESSES [BEARER_TOKEN [ROUTE]]\n", argv[0]);
     return 2;
   }
   port = atoi(argv[1]);
@@ -172,7 +178,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bad arguments\n");
     return 2;
   }
-  if (argc == 7 && argv[6][0]) snprintf(auth, sizeof auth, "authorization: Bearer %s\r\n", argv[6]);
+  if (argc == 8) auth_route = strcmp(argv[7], "auth") == 0;
+  if (argc == 8 && !auth_route && strcmp(argv[7], "mappings") != 0) {
+    fprintf(stderr, "ROUTE is mappings or auth\n");
+    return 2;
+  }
+  if (argc >= 7 && argv[6][0]) snprintf(auth, sizeof auth, "authorization: Bearer %s\r\n", argv[6]);
   rng ^= (uint64_t)now_ns();
 
   int ep = epoll_create1(0);

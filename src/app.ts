@@ -8,7 +8,9 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Accountant } from './accounting/accountant.js';
 import { ServerGroup } from './accounting/server-group.js';
-import { DEFAULT_CONFIG_NAME } from './config/default-config.js';
+import { AuditHistory } from './audit/history.js';
+import { AuditTrail } from './audit/trail.js';
+import { DEFAULT_CONFIG_NAME, PACKAGE_ROOT } from './config/default-config.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { IdentityEvent } from './identify/event.js';
@@ -30,6 +32,7 @@ import { SenderTable } from './syslog/senders.js';
 import { SyslogSources } from './syslog/sources.js';
 import { lockState, type StateLock } from './state-lock.js';
 import { UdpWorkers } from './udp-workers/pool.js';
+import { xmlApiOptions } from './xml-api/setup.js';
 import type { WorkerSetup } from './udp-workers/protocol.js';
 
 /** How GET /healthz sees the listeners. */
@@ -55,6 +58,9 @@ export class App {
   readonly #snapshot: MappingSnapshot | undefined;
   readonly #groups: readonly ServerGroup[];
   readonly #accountant: Accountant | undefined;
+  /** One line per table change (`log.audit`), and its reader for GET /v1/mappings/{ip}/history. */
+  readonly #audit: AuditTrail | undefined;
+  readonly #history: AuditHistory | undefined;
   readonly #sources: SyslogSources;
   /** UDP received in worker processes (`syslog.udp.workers` > 0) instead of by #sources. */
   readonly #udpWorkers: UdpWorkers | undefined;
@@ -86,6 +92,10 @@ export class App {
       ? new MappingSnapshot(this.table, { ...config.mappings.snapshot, onEvent: this.#report.snapshot })
       : undefined;
 
+    const { audit } = config.log;
+    this.#audit = audit ? new AuditTrail(this.table, { ...audit, onEvent: this.#report.audit }) : undefined;
+    this.#history = audit ? new AuditHistory(audit.path, audit.keep) : undefined;
+
     const kernelDrops = udpKernelDropCounter();
     this.metrics = createMetrics({
       sources: () => this.#syslogSources,
@@ -96,6 +106,7 @@ export class App {
       table: () => this.table,
       snapshot: () => this.#snapshot?.stats,
       accounting: () => this.#accountant?.groupStats() ?? [],
+      audit: () => this.#audit?.stats,
     });
 
     const accounting = config.accounting;
@@ -160,6 +171,7 @@ export class App {
       }
     }
     await this.#lockState();
+    this.#audit?.start();
     if (this.#snapshot) {
       const restored = await this.#snapshot.restore();
       this.#restored = true;
@@ -186,6 +198,14 @@ export class App {
       health: () => this.#health(),
       ...(this.#accountant ? { accounting: (maxSessions: number) => this.#accountant!.status(maxSessions) } : {}),
       logger: this.log,
+      xmlApi: await xmlApiOptions(this.config, (event, sender) => {
+        const normalised = this.#pipeline.normalise(event, sender);
+        return normalised && this.table.apply(normalised);
+      }),
+      ...(this.#history ? { history: this.#history } : {}),
+      profiles: () => this.#pipeline.profiles,
+      senders: () => this.config.senders,
+      uiDir: join(PACKAGE_ROOT, 'dist', 'ui'),
     });
     const { address, port } = await listenHttpServer(this.#http, this.config.http);
     this.#listeners.push({ name: 'http', state: 'listening', address: `${address}:${port}` });
@@ -220,6 +240,7 @@ export class App {
     const wanted: [string, string][] = [];
     if (this.#snapshot) wanted.push([`${mappings.snapshot.path}.lock`, 'the snapshot folder']);
     if (this.#accountant) wanted.push([join(accounting.spool, '.lock'), 'the accounting spool']);
+    if (this.#audit) wanted.push([`${this.#audit.path}.lock`, 'the audit trail']);
     for (const [path, what] of wanted) {
       const lock = await lockState(path, what);
       this.#locks.push(lock);
@@ -235,6 +256,7 @@ export class App {
     // A start that failed before restoring must not overwrite the snapshot it never read.
     if (this.#restored) await this.#snapshot?.stop();
     await this.#accountant?.stop();
+    await this.#audit?.stop();
     for (const group of this.#groups) group.close();
     await this.#http?.close();
     this.table.close();
@@ -267,13 +289,14 @@ export class App {
 }
 
 function buildPipeline({ config, profiles }: LoadedConfig): Pipeline {
-  return { profiles, normalise: createNormaliser(config.mappings), senders: new SenderTable(config.senders) };
+  const definitions = profiles.names.map((name) => profiles.profile(name)!.definition);
+  return { profiles, normalise: createNormaliser(config.mappings, definitions), senders: new SenderTable(config.senders) };
 }
 
 /** The config sections a reload cannot apply in place, by name. */
 function restartOnlySections(config: Config): Record<string, unknown> {
-  const { syslog, http, accounting, log, mappings: { timeoutMinutes, maxEntries, snapshot } } = config;
-  return { syslog, http, accounting, log, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
+  const { syslog, http, accounting, log, xmlApi, mappings: { timeoutMinutes, maxEntries, snapshot } } = config;
+  return { syslog, http, accounting, log, xmlApi, 'mappings.timeoutMinutes': timeoutMinutes, 'mappings.maxEntries': maxEntries, 'mappings.snapshot': snapshot };
 }
 
 /** The restart-only sections that differ between two configs. */

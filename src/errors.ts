@@ -31,11 +31,24 @@ export const ERROR_CODES = {
   UID_ERR_HTTP_BAD_IP: { summary: 'not a valid IPv4 or IPv6 host address', status: 400 },
   UID_ERR_HTTP_UNAUTHORIZED: { summary: 'a bearer token is missing or wrong', status: 401 },
   UID_ERR_HTTP_NOT_FOUND: { summary: 'no such mapping or route', status: 404 },
+  UID_ERR_HTTP_UNMAPPED: { summary: 'forward auth (/v1/auth): the client address has no mapping', status: 401 },
   UID_ERR_HTTP_INTERNAL: { summary: 'an unexpected server error', status: 500 },
-  UID_ERR_HTTP_BUSY: { summary: 'too many event streams are open; retry later', status: 503 },
+  // Squid helper (answered to Squid as BH message=…)
+  UID_ERR_SQUID_REQUEST: { summary: 'a Squid helper request line carries no client address (%SRC first)' },
+  UID_ERR_SQUID_LOOKUP: { summary: 'the Squid helper cannot get an answer from the listener (down, timeout, refused)' },
+  // PAN-OS XML API (/api/); the PAN-OS error code of each answer is in docs/xml-api.md
+  UID_ERR_XML_API_SECRET: { summary: 'the secret XML API keys are derived from cannot be read or made' },
+  UID_ERR_XML_API_KEY: { summary: 'an XML API key, user or password is missing or wrong (PAN-OS code 403)', status: 403 },
+  UID_ERR_XML_API_REQUEST: { summary: 'an XML API request lacks a parameter or has an illegal value (PAN-OS code 400)', status: 400 },
+  UID_ERR_XML_API_TOO_LARGE: { summary: 'an XML API request body is over xmlApi.maxBodyBytes (PAN-OS code 400)', status: 413 },
+  UID_ERR_XML_API_MALFORMED: { summary: 'an XML API command is not well-formed, declares a DOCTYPE or entity, or has a bad entry (PAN-OS code 18)' },
+  UID_ERR_XML_API_UNSUPPORTED: { summary: 'an XML API command or uid-message element this listener does not implement (PAN-OS code 17)' },
+  UID_ERR_HTTP_BUSY: { summary: 'too many event streams or history requests at once; retry later', status: 503 },
   // mapping table
   UID_ERR_SNAPSHOT_CORRUPT: { summary: 'a mapping snapshot cannot be read; it was moved aside' },
   UID_ERR_SNAPSHOT_IO: { summary: 'a mapping snapshot cannot be written' },
+  // audit trail
+  UID_ERR_AUDIT_IO: { summary: 'the audit trail cannot be written; lines wait in memory (bounded), then are dropped and counted' },
   // accounting
   UID_ERR_TACACS_FIELD: { summary: 'a TACACS+ field is longer than 255 octets' },
   UID_ERR_TACACS_CONNECT: { summary: 'a TACACS+ server cannot be reached' },

@@ -4,13 +4,12 @@
  * calls the loaders and the profile tester, and prints; the work happens elsewhere.
  * Exit codes: 0 done, 1 a problem was found (printed as `file:line:col message`), 2 usage.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
-import { DEFAULT_CONFIG_YAML, PACKAGE_ROOT } from './config/default-config.js';
+import { DEFAULT_CONFIG_YAML, packageVersion } from './config/default-config.js';
 import type { LoadedConfig } from './config/load.js';
 import type { SampleFailure, TestResult } from './identify/tester.js';
 
@@ -25,6 +24,11 @@ const USAGE = `Usage:
   uid-listener test-profile PROFILE_FILE|PROFILE_DIR [MESSAGES_FILE|-] [--json]
       Run each message (one per line; - reads stdin) through the profile(s) and say what
       it yields, or why nothing. Without messages, check the samples in the profile files.
+  uid-listener squid-helper --url URL [--token-file FILE] [--timeout-ms 5000]
+      Squid external_acl_type helper: answers each "%SRC" line with the user the
+      listener at URL maps to it (docs/integrations.md).
+  uid-listener hash-password
+      Read a password from stdin and print its scrypt hash for xmlApi.users[].passwordHash.
   uid-listener --help | --version
 `;
 
@@ -40,12 +44,14 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['start', start],
   ['check', check],
   ['test-profile', testProfile],
+  ['squid-helper', async (args) => (await import('./cli/squid-helper.js')).squidHelper(args)],
+  ['hash-password', async (args: string[]) => (await import('./cli/hash-password.js')).hashPasswordCommand(args)],
 ]);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === '--version') {
-    await print(`${readVersion()}\n`);
+    await print(`${packageVersion()}\n`);
     return OK;
   }
   const run = command === undefined ? undefined : COMMANDS.get(command);
@@ -84,6 +90,7 @@ async function check(args: string[]): Promise<number> {
   // Imported when used (RE2, YAML, the schema compiler): --help and --version answer at once.
   const [{ loadConfig }, { checkSamples }] = await Promise.all([import('./config/load.js'), import('./identify/tester.js')]);
   const loaded = await loadConfig(values.config);
+  for (const warning of loaded.warnings) process.stderr.write(`${formatIssue({ ...warning, message: `warning: ${warning.message}` })}\n`);
   const failures = checkSamples(loaded.profiles);
   if (failures.length > 0) return printIssues(failures.map(sampleIssue));
   await print(`${summary(loaded)}\n`);
@@ -188,10 +195,6 @@ async function print(text: string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, 'drain');
 }
 
-function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
-}
 
 function isParseArgsError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -16,6 +16,7 @@ const RELOAD_DEBOUNCE_MS = 300;
 export async function runListener(configFile: string | undefined): Promise<number> {
   const loaded = await loadConfig(configFile);
   const log = createLogger(loaded.config.log.level);
+  for (const warning of loaded.warnings) log.warn({ code: warning.code, file: warning.file, line: warning.line }, warning.message);
   const app = new App(loaded, log);
   try {
     await app.start();

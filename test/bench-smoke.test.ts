@@ -108,6 +108,13 @@ describe('bench --smoke', () => {
     }
   });
 
+  it('HTTP: GET /v1/auth answered 200 at the maximum and at the fixed rate (any other answer fails the part)', () => {
+    const samples = samplesOf(parts['http']!, 'uid-listener GET /v1/auth');
+    expect(samples.length).toBe(1);
+    expect(samples[0]!.rps).toBeGreaterThan(0);
+    expect(samples[0]!.fixedRps).toBeGreaterThan(0);
+  });
+
   it('accounting, memory and identify produced their figures', () => {
     const accounting = parts['accounting']!.figures as { perSecond: number; raw: number };
     expect(accounting.perSecond).toBeGreaterThan(0);

@@ -170,3 +170,29 @@ describe.concurrent('usage', () => {
     expect(stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });
+
+describe.concurrent('uid-listener hash-password', () => {
+  it('prints a scrypt hash of the password on stdin that verifies, and no password', async () => {
+    const { code, stdout } = await run(['hash-password'], 'pw with spaces\n');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+\n$/);
+    const { parsePasswordHash, verifyPassword } = await import('../src/xml-api/password-hash.js');
+    const parsed = parsePasswordHash(stdout.trim());
+    if (typeof parsed === 'string') throw new Error(parsed);
+    expect(await verifyPassword('pw with spaces', parsed)).toBe(true);
+  });
+
+  it('refuses an empty stdin and arguments', async () => {
+    expect((await run(['hash-password'], '')).code).toBe(1);
+    expect((await run(['hash-password', 'secret'])).code).toBe(2);
+  });
+});
+
+describe.concurrent('uid-listener check with a plain XML API password', () => {
+  it('warns at its line and still passes', async () => {
+    const file = write('xml/uid.yaml', `profilesDir: ${PROFILES}\nxmlApi:\n  users:\n    - { name: nac, password: hunter2 }\n`);
+    const { code, stderr } = await run(['check', '--config', file]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/uid\.yaml:4:\d+ warning: xmlApi\.users\[0\]\.password is written in the config file/);
+  });
+});

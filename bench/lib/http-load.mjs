@@ -12,9 +12,11 @@ export const buildHttpLoad = (outDir) => compileTool(outDir, 'http-load');
 
 /**
  * Runs `rate` requests/s (0: closed loop) for `seconds` over `connections` to 127.0.0.1:port;
- * resolves {requests, seconds, p50, p90, p99, p999, max, errors, non2xx} (latencies in µs).
+ * `route` 'mappings' (GET /v1/mappings/{ip}, the default) or 'auth' (GET /v1/auth, the
+ * address in X-Real-IP); resolves {requests, seconds, p50, p90, p99, p999, max, errors,
+ * non2xx} (latencies in µs).
  */
-export async function httpLoad(binary, { port, rate, seconds, connections, addresses, token }) {
-  const out = await run(binary, [port, rate, seconds, connections, addresses, token ?? ''].map(String));
+export async function httpLoad(binary, { port, rate, seconds, connections, addresses, token, route = 'mappings' }) {
+  const out = await run(binary, [port, rate, seconds, connections, addresses, token ?? '', route].map(String));
   return JSON.parse(out.trim().split('\n').pop());
 }

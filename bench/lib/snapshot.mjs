@@ -13,7 +13,7 @@ export async function writeSnapshot(path, count) {
   for (let i = 0; i < count; i++) {
     chunk += encodeEntry({
       ip: snapshotAddress(i), user: `ACME\\user${i}`, sender: 'loopback', profile: 'traps-esm-leef',
-      id: `bench-${i.toString(36)}`, firstSeen: now, lastSeen: now, expiresAt: now + 45 * 60_000,
+      id: `bench-${i.toString(36)}`, firstSeen: now, lastSeen: now, expiresAt: now + 45 * 60_000, timeoutMs: 45 * 60_000,
     });
     if (chunk.length > 1 << 20 || i === count - 1) {
       hash.update(chunk);

@@ -5,7 +5,9 @@
  * a fixed 10,000 requests/s with an open-loop client for honest p50/p99; both again while
  * the C sender feeds the listener 50,000 UDP msg/s. The servers take turns. When quiet,
  * two more show where the time goes: fastify alone serving the same body through a
- * schema-serialised route, and the listener with a bearer token configured.
+ * schema-serialised route, and the listener with a bearer token configured. GET /v1/auth
+ * (forward auth, issue 14) is measured on the first listener beside it, the address in
+ * X-Real-IP as nginx auth_request sends it (the listener trusts 127.0.0.1 for that).
  */
 import { once } from 'node:events';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -31,7 +33,7 @@ const CONNECTIONS = 32;
 
 export default {
   name: 'http',
-  title: 'HTTP lookups: GET /v1/mappings/{ip} vs bare node:http',
+  title: 'HTTP lookups: GET /v1/mappings/{ip} and GET /v1/auth vs bare node:http',
   async run(ctx) {
     const entries = ctx.smoke ? 10_000 : 1_000_000;
     const seconds = ctx.smoke ? 0.5 : ctx.seconds;
@@ -47,7 +49,7 @@ export default {
       // Its own copy: one listener per snapshot folder (src/state-lock.ts).
       const own = join(dir, 'mappings.json');
       copyFileSync(snapshot, own);
-      const listener = await startListener(dir, { snapshot: own, maxEntries: entries + 100_000, ...options });
+      const listener = await startListener(dir, { snapshot: own, maxEntries: entries + 100_000, trustedProxies: ['127.0.0.1'], ...options });
       children.push(listener);
       const restored = await listener.counter('uid_mappings');
       if (restored !== entries) throw new Error(`${name} restored ${restored} mappings, not ${entries}`);
@@ -67,6 +69,8 @@ export default {
         const listener = await listen(name, { udp: { bufferBytes: ctx.bufferBytes, workers } });
         subjects.push({ name, role: 'subject', port: listener.httpPort, listener });
       }
+      // Forward auth on the same listener: an empty 200 with X-User for every snapshot address.
+      const forwardAuth = { name: 'uid-listener GET /v1/auth', role: 'subject', port: subjects[0].port, route: 'auth' };
       const body = await (await fetch(`${subjects[0].listener.base}${addressPath(entries - 1)}`)).text();
       const bare = { name: 'bare node:http', role: 'reference', port: await serve(BARE, body) };
       // Where the time goes (not in a smoke run): fastify's own share, and the token check's.
@@ -77,10 +81,10 @@ export default {
       const wrk = which('wrk');
       const auth = (server) => (server.token ? ['-H', `authorization: Bearer ${server.token}`] : []);
       const loader = await buildHttpLoad(ctx.outDir);
-      const load16 = (server, rate) => httpLoad(loader, { port: server.port, rate, seconds, connections: 16, addresses: entries, token: server.token });
+      const load16 = (server, rate) => httpLoad(loader, { port: server.port, rate, seconds, connections: 16, addresses: entries, token: server.token, route: server.route });
       const max = async (server) => (wrk
         ? JSON.parse((await run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', ...auth(server), '-s', WRK_SCRIPT, `http://127.0.0.1:${server.port}`],
-          { spawn: { env: { ...process.env, BENCH_ADDRESSES: String(entries) } } })).trim().split('\n').pop())
+          { spawn: { env: { ...process.env, BENCH_ADDRESSES: String(entries), BENCH_ROUTE: server.route ?? 'mappings' } } })).trim().split('\n').pop())
         : load16(server, 0));
       const samples = [];
       const measure = async (server, repeat, ingest) => {
@@ -95,7 +99,7 @@ export default {
         return sample;
       };
 
-      const quiet = [bare, ...details, ...subjects];
+      const quiet = [bare, ...details, ...subjects, forwardAuth];
       if (!ctx.smoke) for (const server of quiet) await max(server); // warm up
       for (let repeat = 0; repeat < ctx.repeat; repeat++) {
         for (const server of quiet) await measure(server, repeat, null);
@@ -147,11 +151,12 @@ function summarise(ctx, samples, { entries, bytes, wrk, fixedRate, seconds }) {
   const ingested = samples.filter((s) => s.ingest && s.role === 'subject').map((s) => `${s.server}: ${percent(s.ingested)}`);
   const columns = ['server', 'req/s (max)', 'vs bare (quiet)', 'p50', 'p99', `at ${kilo(fixedRate)} req/s: p50`, 'p99', 'load'];
   const notes = [
-    `${entries.toLocaleString('en')} mappings restored from a snapshot; random addresses; answer ${bytes} bytes, the bare server's the same bytes. ` +
+    `${entries.toLocaleString('en')} mappings restored from a snapshot; random addresses; answer ${bytes} bytes, the bare server's the same bytes; ` +
+      'GET /v1/auth answers an empty 200 with X-User and X-User-Domain, the address in X-Real-IP from a trusted 127.0.0.1. ' +
       `Max rate: ${wrk ? `wrk -t1 with ${CONNECTIONS} connections, ${Math.max(1, Math.round(seconds))} s` : `bench/http-load.c (wrk not installed) closed-loop over 16 connections, ${seconds} s`}; ` +
       `fixed rate: bench/http-load.c, ${seconds} s open loop over 16 connections, latency from when each request was due. ${ctx.repeat} repetition(s): median (min–max).`,
     `During ingest the C sender offers ${kilo(INGEST_RATE)} ESM heartbeats/s to one listener's UDP port while that listener and the bare server are measured in turn; ` +
       `share of what was offered that the listener accepted: ${ingested.join(', ')}.`,
   ];
-  return { tables: [{ caption: 'GET /v1/mappings/{ip}', markdown: table(columns, rows) }], notes, figures, samples };
+  return { tables: [{ caption: 'GET /v1/mappings/{ip} and GET /v1/auth', markdown: table(columns, rows) }], notes, figures, samples };
 }

@@ -21,7 +21,7 @@
  */
 import { UidError } from '../errors.js';
 import type { AccountingEvent } from './accounting-events.js';
-import { MinHeap } from './min-heap.js';
+import { MinHeap } from '../shared/min-heap.js';
 import type { AccountingRecord, RecordSender } from './record.js';
 import { isRetriable } from './retry.js';
 import type { Spool, SpoolBatch } from './spool.js';

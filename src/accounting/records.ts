@@ -10,6 +10,10 @@
  * zone-free). §8.3 defines `event` and `reason` for service=system; we also put
  * event=login / event=logout on user-id sessions (DESIGN §3) so every `reason` accompanies
  * an `event`, as §8.3 asks.
+ * START and WATCHDOG carry the mapping's own timeout as `timeout` (§8.2: "an absolute
+ * timer for the connection (in minutes). A value of zero indicates no timeout"; §8.3 lets
+ * accounting carry §8.2's arguments after its own), so a WATCHDOG after a refresh that
+ * changed the timeout says so.
  */
 import type { AccountingConfig } from '../config/schema.js';
 import type { Mapping, MappingChange } from '../mappings/table.js';
@@ -87,6 +91,7 @@ export function startRecord(mapping: Mapping, policy: RecordPolicy): AccountingR
     'service=user-id',
     'event=login',
     `addr=${mapping.ip}`,
+    timeoutArg(mapping),
   ]);
 }
 
@@ -108,6 +113,7 @@ export function watchdogRecord(
     'service=user-id',
     `addr=${mapping.ip}`,
     `elapsed_time=${elapsed(mapping.firstSeen, now)}`,
+    timeoutArg(mapping),
   ]);
 }
 
@@ -170,6 +176,11 @@ export function oversizeField(record: AccountingRecord): string | null {
     if (Buffer.byteLength(arg) > MAX_FIELD_OCTETS) return arg.split('=', 1)[0] ?? 'arg';
   }
   return null;
+}
+
+/** RFC 8907 §8.2 `timeout`: whole minutes, 0 = none (every source of a timeout is in minutes). */
+function timeoutArg(mapping: Mapping): string {
+  return `timeout=${Math.ceil(mapping.timeoutMs / 60_000)}`;
 }
 
 function seconds(ms: number): number {

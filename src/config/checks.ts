@@ -21,10 +21,55 @@ export function checkConfig(source: YamlSource, root: unknown, profileNames: rea
       checkNetwork(source, ['mappings', key, i], network, issues);
     }
   }
+  for (const [i, network] of strings(child(root, 'http', 'trustedProxies'))) {
+    checkNetwork(source, ['http', 'trustedProxies', i], network, issues);
+  }
   checkAccounting(source, root, issues);
   checkHttpExposure(source, root, issues);
   checkTcpPorts(source, root, issues);
+  checkXmlApiUsers(source, root, issues);
   return issues;
+}
+
+/**
+ * What is allowed but unwise, for `check` to print and `start` to log; run on the file as
+ * written (before secrets are resolved): a PAN-OS XML API password written in the file, or
+ * the XML API served off loopback without HTTPS.
+ */
+export function configWarnings(source: YamlSource, root: unknown): ConfigIssue[] {
+  const warnings: ConfigIssue[] = [];
+  const users = records(child(root, 'xmlApi', 'users'));
+  const host = text(child(root, 'http'), 'host');
+  const served = child(root, 'xmlApi', 'enabled') ?? users.length > 0;
+  if (served === true && child(root, 'http', 'tls') === undefined && host !== undefined && !isLoopbackHost(host)) {
+    warnings.push(source.issue(['http', 'host'], 'UID_ERR_HTTP_INSECURE',
+      `the PAN-OS XML API is served on ${host} without http.tls: passwords and keys would cross the network in clear text; ` +
+      'set http.tls (PAN-OS clients expect HTTPS anyway)'));
+  }
+  for (const [u, user] of users) {
+    const password = text(user, 'password');
+    if (password === undefined || password.includes('${')) continue;
+    warnings.push(source.issue(['xmlApi', 'users', u, 'password'], 'UID_ERR_CONFIG_SECRET',
+      `${formatPath(['xmlApi', 'users', u, 'password'])} is written in the config file: use \${ENV_NAME}, passwordFile, ` +
+      'or passwordHash (uid-listener hash-password) so the file can be shared'));
+  }
+  return warnings;
+}
+
+const XML_API_USER_AUTH = ['password', 'passwordFile', 'passwordHash'] as const;
+
+/** Each XML API user has exactly one credential, and names are unique. */
+function checkXmlApiUsers(source: YamlSource, root: unknown, issues: ConfigIssue[]): void {
+  const users = records(child(root, 'xmlApi', 'users'));
+  checkUnique(source, users.map(([u, user]) => [['xmlApi', 'users', u, 'name'], text(user, 'name')]), 'xmlApi user', issues);
+  for (const [u, user] of users) {
+    const at: YamlPath = ['xmlApi', 'users', u];
+    const given = XML_API_USER_AUTH.filter((key) => user[key] !== undefined);
+    if (given.length === 1) continue;
+    issues.push(source.issue(given.length === 0 ? at : [...at, given[1]!], 'UID_ERR_CONFIG_VALUE', given.length === 0
+      ? `${formatPath(at)} needs one of: password (may be \${ENV_NAME}), passwordFile, or passwordHash`
+      : `${formatPath(at)} sets ${given.join(' and ')}; give exactly one`, given.length > 0));
+  }
 }
 
 function checkSenders(source: YamlSource, root: unknown, profileNames: readonly string[] | undefined, issues: ConfigIssue[]): void {

@@ -3,10 +3,18 @@
  * (DESIGN §3), and the example admins copy (`uid-listener check --print-default`). Its
  * relative paths resolve against the package root, where profiles/ and certs/ live.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package root: two levels above this file both as src/config/*.ts and as dist/config/*.js. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The version in package.json (`--version`, the XML API's system info). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
 
 /** What issues in the embedded default name as their file. */
 export const DEFAULT_CONFIG_NAME = '(embedded default)';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { ProfileSet } from '../identify/profile-set.js';
-import { checkConfig } from './checks.js';
+import { checkConfig, configWarnings } from './checks.js';
 import { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_YAML, PACKAGE_ROOT } from './default-config.js';
 import { text } from './loose.js';
 import { resolveConfigPaths } from './paths.js';
@@ -22,6 +22,8 @@ export interface LoadedConfig {
   /** The config file's absolute path, or `(embedded default)`. */
   readonly source: string;
   readonly profiles: ProfileSet;
+  /** Allowed but unwise (a password written in the file): `check` prints them, `start` logs them. */
+  readonly warnings: readonly ConfigIssue[];
 }
 
 /** Loads `file`, or the embedded default when `file` is undefined; `env` supplies `${NAME}` secrets. */
@@ -41,12 +43,13 @@ export async function loadConfig(file?: string, env: NodeJS.ProcessEnv = process
   const loaded = profilesDir === undefined ? undefined : await loadProfiles(profilesDir);
   // Before secrets: resolving secretFile fills `secret`, which the one-of check must not see.
   issues.push(...checkConfig(source, root, loaded?.profiles.names));
+  const warnings = configWarnings(source, root);
   issues.push(...(await resolveSecrets(source, root, env)));
   if (loaded) issues.push(...loaded.issues);
   if (issues.length > 0 || loaded === undefined) throw new ConfigError(sortIssues(issues));
 
   fillServerPorts(root);
-  return { config: root, source: name, profiles: loaded.profiles };
+  return { config: root, source: name, profiles: loaded.profiles, warnings };
 }
 
 async function readConfigFile(file: string): Promise<{ name: string; text: string; baseDir: string }> {

@@ -21,6 +21,9 @@ export function resolveConfigPaths(root: unknown, baseDir: string): void {
   at(child(root, 'http'), 'tokensFile');
   at(child(root, 'http', 'tls'), 'cert', 'key');
   at(child(root, 'accounting'), 'spool');
+  at(child(root, 'xmlApi'), 'keySecretFile');
+  for (const [, user] of records(child(root, 'xmlApi', 'users'))) at(user, 'passwordFile');
+  at(child(root, 'log', 'audit'), 'path');
   for (const [, group] of records(child(root, 'accounting', 'groups'))) {
     for (const [, server] of records(group['servers'])) {
       at(server, 'secretFile');

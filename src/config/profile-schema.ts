@@ -31,6 +31,8 @@ const common = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_.-]+$' })),
   description: Type.Optional(Type.String()),
   event: Event,
+  /** Timeout of the mappings this profile makes, 1–3600 minutes (DESIGN §5); default the sender's, then mappings.timeoutMinutes. */
+  timeoutMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
   samples: Type.Optional(Type.Array(SampleSchema)),
 };
 

@@ -16,6 +16,8 @@ const OneOf = <const T extends readonly string[]>(values: T, options: { default?
   Type.Unsafe<T[number]>({ enum: [...values], ...options });
 
 const Transport = OneOf(['udp', 'tcp', 'tls']);
+/** A mapping timeout as PAN-OS bounds its User-ID timeout: 1–3600 minutes. */
+const TimeoutMinutes = (options: { default?: number } = {}) => Type.Integer({ minimum: 1, maximum: 3600, ...options });
 
 export const UdpSchema = strict({
   enabled: Type.Boolean({ default: true }),
@@ -65,6 +67,8 @@ export const SenderSchema = strict({
   defaultDomain: Type.Optional(Type.String({ minLength: 1 })),
   /** Pinned client-certificate fingerprints (RFC 5425 §4.2.1), e.g. "sha256:AB:CD:…". */
   tlsFingerprints: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  /** Timeout of this sender's mappings when their profile names none (DESIGN §5); default mappings.timeoutMinutes. */
+  timeoutMinutes: Type.Optional(TimeoutMinutes()),
 });
 
 export const SnapshotSchema = strict({
@@ -74,8 +78,8 @@ export const SnapshotSchema = strict({
 }, { default: {} });
 
 export const MappingsSchema = strict({
-  /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes. */
-  timeoutMinutes: Type.Integer({ minimum: 1, maximum: 3600, default: 45 }),
+  /** PAN-OS User-ID timeout: default 45, range 1–3600 minutes; the last resort of DESIGN §5's timeout rule. */
+  timeoutMinutes: TimeoutMinutes({ default: 45 }),
   /** Capacity is reserved at start (~30 bytes a slot), so a typo such as 1e9 must not pass. */
   maxEntries: Type.Integer({ minimum: 1, maximum: 20_000_000, default: 1_000_000 }),
   ignoreUsers: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
@@ -101,6 +105,8 @@ export const HttpSchema = strict({
   tokensFile: Type.Optional(Path),
   allowAnonymous: Type.Boolean({ default: false }),
   tls: Type.Optional(strict({ cert: Path, key: Path })),
+  /** Peers (addresses or CIDRs) whose X-Real-IP / X-Forwarded-For GET /v1/auth believes; docs/http-api.md "Forward auth". */
+  trustedProxies: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
 }, { default: {} });
 
 export const TacacsServerSchema = strict({
@@ -138,8 +144,42 @@ export const AccountingSchema = strict({
   groups: Type.Array(AccountingGroupSchema, { default: [] }),
 }, { default: {} });
 
+/** A PAN-OS XML API user (`type=keygen`): exactly one of password (may be "${ENV}"), passwordFile, passwordHash. */
+export const XmlApiUserSchema = strict({
+  name: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9_.@-]+$' }),
+  password: Type.Optional(Type.String({ minLength: 1 })),
+  passwordFile: Type.Optional(Path),
+  /** `$scrypt$ln=…,r=…,p=…$<salt>$<hash>` as `uid-listener hash-password` prints it (docs/xml-api.md). */
+  passwordHash: Type.Optional(Type.String({ minLength: 1 })),
+  /** Timeout of this user's pushes that name none (the sender rule of DESIGN §5). */
+  timeoutMinutes: Type.Optional(TimeoutMinutes()),
+});
+
+/** The PAN-OS XML API at /api/ (docs/xml-api.md): served when users are configured, unless enabled is false. */
+export const XmlApiSchema = strict({
+  /** Default: on when `users` is not empty; `true` serves it for http.tokens alone. */
+  enabled: Type.Optional(Type.Boolean()),
+  users: Type.Array(XmlApiUserSchema, { default: [] }),
+  /** Where the secret that API keys are derived from is kept (made on first start, mode 0600). */
+  keySecretFile: Type.String({ minLength: 1, default: 'data/xml-api.secret' }),
+  /** Largest request body (form or multipart) accepted. */
+  maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+}, { default: {} });
+
+/** The audit trail of table changes (docs/audit.md); off unless a path is given. */
+export const AuditSchema = strict({
+  path: Path,
+  /** A file is rotated before it grows past this. */
+  maxBytes: Type.Integer({ minimum: 1024 * 1024, default: 64 * 1024 * 1024 }),
+  /** Rotated files kept besides the current one (`<path>.1` … `<path>.<keep>`). */
+  keep: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  /** Also write refreshes that bring nothing new (every heartbeat: large). */
+  refreshes: Type.Boolean({ default: false }),
+});
+
 export const LogSchema = strict({
   level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  audit: Type.Optional(AuditSchema),
 }, { default: {} });
 
 export const ConfigSchema = strict({
@@ -149,6 +189,7 @@ export const ConfigSchema = strict({
   mappings: MappingsSchema,
   http: HttpSchema,
   accounting: AccountingSchema,
+  xmlApi: XmlApiSchema,
   log: LogSchema,
 });
 
@@ -158,5 +199,8 @@ export type SenderConfig = Static<typeof SenderSchema>;
 export type MappingsConfig = Static<typeof MappingsSchema>;
 export type HttpConfig = Static<typeof HttpSchema>;
 export type AccountingConfig = Static<typeof AccountingSchema>;
+export type XmlApiConfig = Static<typeof XmlApiSchema>;
+export type XmlApiUserConfig = Static<typeof XmlApiUserSchema>;
 export type TacacsServerConfig = Static<typeof TacacsServerSchema>;
 export type Transport = Static<typeof Transport>;
+export type AuditConfig = Static<typeof AuditSchema>;

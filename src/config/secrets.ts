@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ConfigIssue } from '../errors.js';
 import { child, isRecord, records, text } from './loose.js';
+import { tokenLines } from './token-lines.js';
 import { formatPath, type YamlSource, type YamlPath } from './yaml-source.js';
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -48,6 +49,16 @@ export async function resolveSecrets(source: YamlSource, root: unknown, env: Nod
     }
   };
 
+  /** A file holding one secret; the newline editors and `echo` end it with is not part of it. */
+  const fromSecretFile = async (path: YamlPath, file: string): Promise<string | undefined> => {
+    const content = await fromFile(path, file);
+    if (content === undefined) return undefined;
+    const value = content.replace(/[\r\n]+$/, '');
+    if (value !== '') return value;
+    issues.push(source.issue(path, 'UID_ERR_CONFIG_SECRET', `${formatPath(path)}: ${file} is empty`));
+    return undefined;
+  };
+
   for (const [g, group] of records(child(root, 'accounting', 'groups'))) {
     for (const [s, server] of records(group['servers'])) {
       const at: YamlPath = ['accounting', 'groups', g, 'servers', s];
@@ -55,15 +66,20 @@ export async function resolveSecrets(source: YamlSource, root: unknown, env: Nod
       if (secret !== undefined) server['secret'] = fromEnv([...at, 'secret'], secret);
       const secretFile = text(server, 'secretFile');
       if (secretFile === undefined) continue;
-      const content = await fromFile([...at, 'secretFile'], secretFile);
-      if (content === undefined) continue;
-      const value = content.replace(/[\r\n]+$/, ''); // editors and `echo` end the file with a newline
-      if (value === '') {
-        issues.push(source.issue([...at, 'secretFile'], 'UID_ERR_CONFIG_SECRET', `${formatPath([...at, 'secretFile'])}: ${secretFile} is empty`));
-      } else if (secret === undefined) {
-        server['secret'] = value;
-      }
+      const value = await fromSecretFile([...at, 'secretFile'], secretFile);
+      if (value !== undefined && secret === undefined) server['secret'] = value;
     }
+  }
+
+  // PAN-OS XML API users: `password` may be ${ENV}; `passwordFile` is read into `password`.
+  for (const [u, user] of records(child(root, 'xmlApi', 'users'))) {
+    const at: YamlPath = ['xmlApi', 'users', u];
+    const password = text(user, 'password');
+    if (password !== undefined) user['password'] = fromEnv([...at, 'password'], password);
+    const passwordFile = text(user, 'passwordFile');
+    if (passwordFile === undefined) continue;
+    const value = await fromSecretFile([...at, 'passwordFile'], passwordFile);
+    if (value !== undefined && password === undefined) user['password'] = value;
   }
 
   const http = child(root, 'http');
@@ -84,12 +100,4 @@ export async function resolveSecrets(source: YamlSource, root: unknown, env: Nod
     }
   }
   return issues;
-}
-
-/** One token per line; surrounding blanks, empty lines and `#` comment lines are ignored. */
-function tokenLines(content: string): string[] {
-  return content
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
 }

@@ -1,39 +1,24 @@
 /**
  * Bearer-token access (RFC 6750) and the refusal to serve the table to the network
- * anonymously. Tokens are compared in constant time: both sides are hashed to 32 bytes
- * first (so length leaks nothing and `timingSafeEqual` never sees unequal lengths) and
- * every configured token is compared, match or not, so timing does not tell which one
- * matched or how many there are before it.
+ * anonymously. Tokens are compared in constant time (src/shared/secret-match.ts).
  */
-import * as crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { UidError } from '../errors.js';
 import { isLoopbackHost } from '../identify/address.js';
 import type { HttpConfig } from '../config/schema.js';
+import { createSecretMatcher } from '../shared/secret-match.js';
 import { errorBody } from './present.js';
 import './route-config.js';
-
-// crypto.hash (Node >= 20.12) makes no Hash object per call; at API rates that object's
-// allocation and finalisation cost several times the hashing itself.
-const digest: (text: string) => Buffer = typeof crypto.hash === 'function'
-  ? (text) => crypto.hash('sha256', text, 'buffer')
-  : (text) => crypto.createHash('sha256').update(text, 'utf8').digest();
 
 /** RFC 7235 §2.1: the scheme is case-insensitive; RFC 6750 §2.1: one space, then the token. */
 const BEARER = /^bearer +(\S+) *$/i;
 
 /** `(authorization header) → whether it carries one of `tokens``. */
 export function createTokenCheck(tokens: readonly string[]): (authorization: string | undefined) => boolean {
-  const expected = tokens.map(digest);
+  const match = createSecretMatcher(tokens.map((token) => [token, true] as const));
   return (authorization) => {
     const presented = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
-    if (presented === undefined) return false;
-    const actual = digest(presented);
-    let ok = false;
-    for (const candidate of expected) {
-      if (crypto.timingSafeEqual(candidate, actual)) ok = true;
-    }
-    return ok;
+    return presented !== undefined && match(presented) === true;
   };
 }
 

@@ -45,7 +45,8 @@ export function presentMapping(m: Mapping): MappingBody {
     profile: m.profile,
     firstSeen: isoTime(m.firstSeen),
     lastSeen: isoTime(m.lastSeen),
-    expiresAt: isoTime(m.expiresAt),
+    expiresAt: m.timeoutMs === 0 ? null : isoTime(m.expiresAt),
+    timeoutSeconds: Math.round(m.timeoutMs / 1000),
   };
 }
 

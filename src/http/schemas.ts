@@ -47,7 +47,8 @@ export const MappingSchema = Type.Object({
   profile: Type.String({ description: 'name of the parse profile that matched' }),
   firstSeen: Timestamp('when this user was first seen at this address'),
   lastSeen: Timestamp('the latest login message for it'),
-  expiresAt: Timestamp('when it times out unless seen again'),
+  expiresAt: Nullable(Timestamp('when it times out unless seen again; null when it lasts until logout')),
+  timeoutSeconds: Type.Integer({ minimum: 0, description: 'its own timeout, renewed by each login (push, profile, sender or mappings.timeoutMinutes); 0 = until logout' }),
 }, { $id: 'Mapping', additionalProperties: false });
 export type MappingBody = Static<typeof MappingSchema>;
 

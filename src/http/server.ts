@@ -11,8 +11,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { AccountingStatus } from '../accounting/status.js';
-import type { HttpConfig } from '../config/schema.js';
+import type { HttpConfig, SenderConfig } from '../config/schema.js';
 import { UidError } from '../errors.js';
+import type { ProfileSet } from '../identify/profile-set.js';
 import type { MappingTable } from '../mappings/table.js';
 import type { Logger } from '../observability/logger.js';
 import { assertSafeExposure, requireTokens } from './auth.js';
@@ -20,11 +21,18 @@ import { installErrorHandlers } from './error-handlers.js';
 import { EVENT_STREAM_DEFAULTS, EventStreams, type EventStreamOptions } from './event-streams.js';
 import { instrumentHttp } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { trustedProxySet } from './client-address.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerForwardAuthRoutes } from './routes/forward-auth.js';
+import { registerHistoryRoutes, type HistorySource } from './routes/history.js';
 import { registerMappingRoutes } from './routes/mappings.js';
+import { registerSenderRoutes } from './routes/senders.js';
 import { registerStatusRoutes } from './routes/status.js';
+import { registerTestProfileRoutes } from './routes/test-profile.js';
+import { loadUiFiles, registerUiRoutes } from './routes/ui.js';
 import { SHARED_SCHEMAS, type HealthReport } from './schemas.js';
 import { loadHttpsMaterial } from './tls.js';
+import { registerXmlApi, type XmlApiOptions } from '../xml-api/routes.js';
 
 export interface HttpServerOptions {
   /** The `http` configuration with `tokens` resolved (`${ENV}` expanded, `tokensFile` merged in). */
@@ -38,8 +46,18 @@ export interface HttpServerOptions {
   /** Lists at most `maxSessions` sessions. */
   readonly accounting?: (maxSessions: number) => AccountingStatus;
   readonly logger: Logger;
+  /** The audit trail's reader; absent when `log.audit` is off (history then answers 404). */
+  readonly history?: HistorySource;
+  /** The running profiles, for POST /v1/test-profile (absent: no such route). */
+  readonly profiles?: () => ProfileSet;
+  /** The configured senders, for GET /v1/senders (absent: no such route). */
+  readonly senders?: () => readonly SenderConfig[];
+  /** The built status page (dist/ui), served at /ui/ (absent: no such route). */
+  readonly uiDir?: string;
   /** Tuning of GET /v1/events; defaults in EVENT_STREAM_DEFAULTS. */
   readonly events?: Partial<EventStreamOptions>;
+  /** The PAN-OS XML API at /api/ (src/xml-api); absent when it is not served. */
+  readonly xmlApi?: XmlApiOptions;
 }
 
 /** A slow or stalled client may take this long to send its request, then it is cut off. */
@@ -79,8 +97,14 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
     if (config.tokens.length > 0) requireTokens(app, config.tokens, () => metrics.authFailures.inc());
     registerMappingRoutes(app, table);
+    registerForwardAuthRoutes(app, table, trustedProxySet(config.trustedProxies));
     registerEventRoutes(app, streams);
+    registerHistoryRoutes(app, options.history);
+    if (options.profiles) registerTestProfileRoutes(app, options.profiles);
+    if (options.senders) registerSenderRoutes(app, options.senders);
+    if (options.uiDir !== undefined) registerUiRoutes(app, await loadUiFiles(options.uiDir));
     registerStatusRoutes(app, options);
+    if (options.xmlApi) await registerXmlApi(app, { ...options.xmlApi, table, registry: options.registry, logger });
     await app.ready();
     return app;
   } catch (err) {

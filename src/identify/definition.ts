@@ -33,6 +33,8 @@ interface CommonDefinition {
   readonly name: string;
   readonly description?: string;
   readonly event: IdentityAction;
+  /** Timeout of the mappings it makes, in minutes (DESIGN §5); absent: the sender's, then the table's. */
+  readonly timeoutMinutes?: number;
   readonly samples?: readonly SampleDefinition[];
   /** Where the profile starts (its file, 1:1 when loaded from YAML). */
   readonly at?: Position;

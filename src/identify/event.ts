@@ -9,4 +9,10 @@ export interface IdentityEvent {
   readonly ip: string;
   readonly profile: string;
   readonly sender: string;
+  /**
+   * The timeout this event asks for, in ms, resolved by normalise (most specific first: the
+   * push that made it, the profile's `timeoutMinutes`, the sender's `timeoutMinutes`);
+   * 0 = until logout. Absent: the table's default (`mappings.timeoutMinutes`).
+   */
+  readonly timeoutMs?: number;
 }

@@ -8,8 +8,12 @@
  *    `\` or `@` is compared with the whole name (`ACME\svc_*`), any other with the account
  *    name alone, so `svc_*` drops `svc_backup`, `ACME\svc_backup` and `svc_backup@acme.com`.
  * 3. `includeNetworks` (empty = every address) and `excludeNetworks`.
+ * 4. Timeout (DESIGN §5 "Timeouts per mapping"), most specific first: the event's own
+ *    (a push that named one), the profile's `timeoutMinutes`, the sender's
+ *    `timeoutMinutes`; none of them leaves `timeoutMs` absent, meaning the table's default
+ *    (`mappings.timeoutMinutes`).
  *
- * Returns the event (a new one when the domain was added) or null, counting why.
+ * Returns the event (a new one when the domain or the timeout was added) or null, counting why.
  */
 import RE2 from 're2';
 import type { MappingsConfig } from '../config/schema.js';
@@ -17,6 +21,15 @@ import { UidError } from '../errors.js';
 import type { Sender } from '../syslog/message.js';
 import { NetworkSet, parseNetwork } from './address.js';
 import type { IdentityEvent } from './event.js';
+
+/** What normalise reads of a sender: its default domain and timeout. */
+export type NormaliseSender = Pick<Sender, 'defaultDomain' | 'timeoutMinutes'>;
+
+/** What normalise reads of a profile: its name and timeout. */
+export interface NormaliseProfile {
+  readonly name: string;
+  readonly timeoutMinutes?: number;
+}
 
 export interface NormaliseStats {
   passed: number;
@@ -39,18 +52,20 @@ export function addNormaliseStats(into: NormaliseStats, from: NormaliseStats): v
   into.excluded += from.excluded;
 }
 
-export type Normaliser = ((event: IdentityEvent, sender: Sender) => IdentityEvent | null) & { readonly stats: NormaliseStats };
+export type Normaliser = ((event: IdentityEvent, sender: NormaliseSender) => IdentityEvent | null) & { readonly stats: NormaliseStats };
 
 type NormaliseConfig = Pick<MappingsConfig, 'ignoreUsers' | 'includeNetworks' | 'excludeNetworks'>;
 
-export function createNormaliser(config: NormaliseConfig): Normaliser {
+export function createNormaliser(config: NormaliseConfig, profiles: readonly NormaliseProfile[] = []): Normaliser {
+  const profileTimeouts = new Map<string, number>();
+  for (const p of profiles) if (p.timeoutMinutes !== undefined) profileTimeouts.set(p.name, p.timeoutMinutes * 60_000);
   const wholeName = globs(config.ignoreUsers.filter(isQualified));
   const accountName = globs(config.ignoreUsers.filter((g) => !isQualified(g)));
   const include = networks(config.includeNetworks, 'includeNetworks');
   const exclude = networks(config.excludeNetworks, 'excludeNetworks');
   const stats = newNormaliseStats();
 
-  const normalise = (event: IdentityEvent, sender: Sender): IdentityEvent | null => {
+  const normalise = (event: IdentityEvent, sender: NormaliseSender): IdentityEvent | null => {
     let user = event.user;
     if (sender.defaultDomain !== undefined && !isQualified(user)) user = `${sender.defaultDomain}\\${user}`;
     if ((wholeName !== null && wholeName.test(user)) || (accountName !== null && accountName.test(account(user)))) {
@@ -66,9 +81,15 @@ export function createNormaliser(config: NormaliseConfig): Normaliser {
       return null;
     }
     stats.passed++;
-    return user === event.user ? event : { ...event, user };
+    const timeoutMs = event.timeoutMs ?? profileTimeouts.get(event.profile) ?? minutes(sender.timeoutMinutes);
+    if (user === event.user && timeoutMs === event.timeoutMs) return event;
+    return timeoutMs === undefined ? { ...event, user } : { ...event, user, timeoutMs };
   };
   return Object.assign(normalise, { stats });
+}
+
+function minutes(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : value * 60_000;
 }
 
 function isQualified(name: string): boolean {

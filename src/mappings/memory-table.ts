@@ -1,38 +1,47 @@
 /**
- * The in-memory mapping table (DESIGN §1): IP → user with a timeout, on lru-cache.
+ * The in-memory mapping table (DESIGN §1): IP → user with a timeout per mapping, on lru-cache.
  *
- * Structures, and why each operation stays O(1):
+ * Structures, and why each operation stays O(1) (or O(log n) where the expiry heap is touched):
  * - lru-cache holds IP → Mapping and keeps entries in *refresh* order: a login moves its
  *   entry to the fresh end, and every read uses `peek`, which does not. Capacity eviction
  *   therefore drops the least recently refreshed entry (reported as `evicted`).
- * - Every entry lives `timeoutMinutes` after its last login, the same span for all, so
- *   refresh order is also expiry order: the active sweep looks only at the stale end and
- *   stops at the first entry still due in the future. A sweep costs O(expired), never a
- *   scan. (lru-cache's own TTL is not used: it would either scan the whole cache or set a
- *   timer per entry, and would be a second clock to keep in step with `expiresAt`.)
+ * - Each mapping has its own timeout (DESIGN §5 "Timeouts per mapping": the event's
+ *   `timeoutMs`, else `timeoutMinutes`), so refresh order is not expiry order. The sweep
+ *   reads a min-heap of mapping versions ordered by expiresAt, with lazy deletion: a node
+ *   whose lifetime ended (logout, replaced, deleted, evicted) is dropped when it reaches the
+ *   top; a node whose mapping was refreshed since is pushed again with the newer version.
+ *   A refresh that extends the expiry therefore pushes nothing (the older, earlier node
+ *   stands for it); only a refresh that shortens it does. A mapping that never expires
+ *   (timeout 0) has no node. When stale nodes outnumber live entries the heap is rebuilt
+ *   from the table in O(n), so its size stays within 2 × entries + EXPIRY_SLACK (amortised
+ *   O(1) per push). A sweep costs O(expired + stale nodes due) heap pops, never a scan and
+ *   never a timer per entry. (lru-cache's own TTL is not used: it would either scan or set
+ *   a timer per entry, and would be a second clock to keep in step with `expiresAt`.)
  * - The table's clock never runs backwards (a wall-clock step back holds it still until the
- *   wall clock catches up), so the order above holds under clock steps too.
+ *   wall clock catches up), so expiry never happens out of order under clock steps.
  * - UserIndex gives `byUser`; HashOrder gives stable paging (see hash-order.ts).
  * An entry whose time is up but which the sweep has not reached yet is invisible to reads
  * and is reported as `expired` by whichever comes first: the sweep, a login or logout for
  * its IP, an admin delete, or capacity eviction.
  *
  * A heartbeat repeated within REFRESH_RESOLUTION_MS of the last refresh, with the same
- * sender and profile, is still a `refreshed` change but moves nothing: the mapping object,
- * its times and its place in refresh order stay (so lastSeen and expiresAt advance at most
- * once a second). Busy senders repeat themselves many times a second; this keeps that from
- * costing a new object, a recency move and an old-generation promotion each time.
+ * sender, profile and timeout, is still a `refreshed` change but moves nothing: the mapping
+ * object, its times and its place in refresh order stay (so lastSeen and expiresAt advance
+ * at most once a second). Busy senders repeat themselves many times a second; this keeps
+ * that from costing a new object, a recency move and an old-generation promotion each time.
  */
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { IdentityEvent } from '../identify/event.js';
+import { MinHeap } from '../shared/min-heap.js';
 import { newTableStats, type MappingTableEvent, type MappingTableStats } from './events.js';
 import { HashOrder, decodeCursor, encodeCursor } from './hash-order.js';
+import type { SavedMapping } from './snapshot-format.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import { UserIndex, sameUser } from './user-index.js';
 
 export interface MemoryMappingTableOptions {
-  /** Minutes a mapping lives after its last login (PAN-OS User-ID timeout). */
+  /** Minutes a mapping lives after its last login when its event names no timeout (PAN-OS User-ID timeout). */
   readonly timeoutMinutes: number;
   readonly maxEntries: number;
   /** Epoch milliseconds; tests inject a fake clock. Default `Date.now`. */
@@ -46,11 +55,11 @@ export interface MemoryMappingTableOptions {
 
 /** What `restore` did with a snapshot's mappings (for accounting: see docs/mappings.md). */
 export interface RestoreResult {
-  /** Now in the table, ids and times kept (expiry capped at now + timeout). */
+  /** Now in the table, ids and times kept (expiry capped at now + its timeout). */
   readonly restored: readonly Mapping[];
   /** Timed out while the listener was down: their sessions ended unseen. */
   readonly expired: readonly Mapping[];
-  /** Over `maxEntries`: those due to expire first were left out. */
+  /** Over `maxEntries`: the least recently refreshed were left out (as capacity eviction would). */
   readonly evicted: readonly Mapping[];
 }
 
@@ -60,12 +69,22 @@ const SWEEP_BATCH = 10_000;
 /** Refreshes closer together than this (same sender and profile) leave the mapping as it is. */
 export const REFRESH_RESOLUTION_MS = 1000;
 
+/** Stale expiry nodes tolerated beyond one per entry before the heap is rebuilt. */
+const EXPIRY_SLACK = 1024;
+
+/** Expiry time for a timeout: 0 means until logout. */
+function expiryAt(now: number, timeoutMs: number): number {
+  return timeoutMs === 0 ? Number.POSITIVE_INFINITY : now + timeoutMs;
+}
+
 export class MemoryMappingTable implements MappingTable {
   readonly stats: MappingTableStats = newTableStats();
   readonly #entries: LRUCache<string, Mapping>;
   readonly #users = new UserIndex();
   readonly #order = new HashOrder();
-  readonly #ttlMs: number;
+  readonly #defaultTimeoutMs: number;
+  /** Mapping versions by expiresAt (finite ones only); see the header for the lazy-deletion rule. */
+  readonly #expiry = new MinHeap<Mapping>((a, b) => a.expiresAt < b.expiresAt);
   readonly #maxEntries: number;
   readonly #clock: () => number;
   readonly #onEvent: ((event: MappingTableEvent) => void) | undefined;
@@ -80,7 +99,7 @@ export class MemoryMappingTable implements MappingTable {
     if (!(options.timeoutMinutes > 0) || !Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
       throw new RangeError('timeoutMinutes must be > 0 and maxEntries a positive integer');
     }
-    this.#ttlMs = options.timeoutMinutes * 60_000;
+    this.#defaultTimeoutMs = options.timeoutMinutes * 60_000;
     this.#maxEntries = options.maxEntries;
     this.#clock = options.now ?? Date.now;
     this.#onEvent = options.onEvent;
@@ -154,25 +173,30 @@ export class MemoryMappingTable implements MappingTable {
   /**
    * Loads a snapshot's mappings into this empty table at start, reporting no changes:
    * their sessions began in an earlier run. Ids and times are kept, but no entry outlives
-   * now + the current timeout (it may have been lowered since). IPs must be unique.
+   * now + its own timeout; one saved without a timeout (an older snapshot) gets the
+   * default. Over `maxEntries`, the least recently refreshed are left out. IPs must be unique.
    */
-  restore(mappings: Iterable<Mapping>): RestoreResult {
+  restore(saved: Iterable<SavedMapping>): RestoreResult {
     if (this.#entries.size !== 0) throw new Error('restore() loads a snapshot into an empty table at start');
     const now = this.#now();
     const live: Mapping[] = [];
     const expired: Mapping[] = [];
-    for (const mapping of mappings) (mapping.expiresAt > now ? live : expired).push(mapping);
-    // Inserted earliest expiry first, so refresh order is expiry order here too.
-    live.sort((a, b) => a.expiresAt - b.expiresAt);
-    const evicted = live.splice(0, Math.max(0, live.length - this.#maxEntries));
-    const latest = now + this.#ttlMs;
-    const restored: Mapping[] = [];
-    for (const saved of live) {
-      if (this.#entries.has(saved.ip)) continue; // a duplicate IP: the first (earlier expiry) stays
-      const mapping = saved.expiresAt > latest ? { ...saved, expiresAt: latest } : saved;
-      this.#link(mapping);
-      restored.push(mapping);
+    for (const entry of saved) {
+      const mapping: Mapping = entry.timeoutMs === undefined ? { ...entry, timeoutMs: this.#defaultTimeoutMs } : entry as Mapping;
+      (mapping.expiresAt > now ? live : expired).push(mapping);
     }
+    // Inserted least recently refreshed first, so the LRU order is refresh order here too.
+    live.sort((a, b) => a.lastSeen - b.lastSeen);
+    const evicted = live.splice(0, Math.max(0, live.length - this.#maxEntries));
+    const restored: Mapping[] = [];
+    for (const mapping of live) {
+      if (this.#entries.has(mapping.ip)) continue; // a duplicate IP: the first (refreshed earlier) stays
+      const latest = expiryAt(now, mapping.timeoutMs);
+      const capped = mapping.expiresAt > latest ? { ...mapping, expiresAt: latest } : mapping;
+      this.#link(capped);
+      restored.push(capped);
+    }
+    this.#compactExpiry(); // one O(n) heap build rather than a push per mapping
     return { restored, expired, evicted };
   }
 
@@ -187,11 +211,13 @@ export class MemoryMappingTable implements MappingTable {
     if (this.#entries.size >= this.#maxEntries) this.#makeRoom(now);
     const mapping = this.#begin(event, now);
     this.#link(mapping);
+    this.#schedule(mapping);
     return this.#emit({ kind: 'added', mapping });
   }
 
   #refresh(current: Mapping, event: IdentityEvent, now: number): MappingChange {
-    const newinfo = current.sender !== event.sender || current.profile !== event.profile;
+    const timeoutMs = event.timeoutMs ?? this.#defaultTimeoutMs;
+    const newinfo = current.sender !== event.sender || current.profile !== event.profile || current.timeoutMs !== timeoutMs;
     if (!newinfo && now - current.lastSeen < REFRESH_RESOLUTION_MS) {
       return this.#emit({ kind: 'refreshed', mapping: current, newinfo: false });
     }
@@ -203,9 +229,12 @@ export class MemoryMappingTable implements MappingTable {
       profile: event.profile,
       firstSeen: current.firstSeen,
       lastSeen: now,
-      expiresAt: now + this.#ttlMs,
+      expiresAt: expiryAt(now, timeoutMs),
+      timeoutMs,
     };
     this.#entries.set(mapping.ip, mapping); // moves it to the fresh end
+    // An extended expiry is covered by the node of an earlier version; a shortened one is not.
+    if (!(current.expiresAt <= mapping.expiresAt)) this.#schedule(mapping);
     return this.#emit({ kind: 'refreshed', mapping, newinfo });
   }
 
@@ -214,6 +243,7 @@ export class MemoryMappingTable implements MappingTable {
     this.#users.remove(previous.user, previous.ip);
     this.#users.add(mapping.user, mapping.ip);
     this.#entries.set(mapping.ip, mapping);
+    this.#schedule(mapping);
     return this.#emit({ kind: 'user-changed', mapping, previous });
   }
 
@@ -252,18 +282,40 @@ export class MemoryMappingTable implements MappingTable {
   #sweep(): void {
     this.#sweepMore = undefined;
     const now = this.#now();
-    const due: Mapping[] = [];
-    for (const mapping of this.#entries.rvalues()) {
-      if (mapping === undefined) continue; // the typing allows it; lru-cache skips empty slots
-      if (mapping.expiresAt > now || due.length === SWEEP_BATCH) break;
-      due.push(mapping);
+    for (let handled = 0; ; handled++) {
+      const next = this.#expiry.peek();
+      if (next === undefined || next.expiresAt > now) return;
+      if (handled === SWEEP_BATCH) {
+        // More may be due: carry on after letting I/O run, rather than block the loop.
+        this.#sweepMore = setImmediate(() => this.#sweep()).unref();
+        return;
+      }
+      this.#expiry.pop();
+      const current = this.#entries.peek(next.ip);
+      if (current === undefined || current.id !== next.id) continue; // that lifetime already ended
+      if (current.expiresAt <= now) {
+        this.#unlink(current);
+        this.#emit({ kind: 'expired', mapping: current });
+      } else if (current.expiresAt !== Number.POSITIVE_INFINITY) {
+        this.#expiry.push(current); // refreshed since this node was pushed
+      }
     }
-    for (const mapping of due) {
-      this.#unlink(mapping);
-      this.#emit({ kind: 'expired', mapping });
+  }
+
+  /** Gives a mapping version a node in the expiry heap (none when it never expires). */
+  #schedule(mapping: Mapping): void {
+    if (mapping.expiresAt === Number.POSITIVE_INFINITY) return;
+    this.#expiry.push(mapping);
+    if (this.#expiry.size > 2 * this.#entries.size + EXPIRY_SLACK) this.#compactExpiry();
+  }
+
+  /** Drops the stale nodes: one node per live mapping that can expire. O(n), amortised over the pushes that made them. */
+  #compactExpiry(): void {
+    const nodes: Mapping[] = [];
+    for (const mapping of this.#entries.values()) {
+      if (mapping !== undefined && mapping.expiresAt !== Number.POSITIVE_INFINITY) nodes.push(mapping);
     }
-    // More may be due: carry on after letting I/O run, rather than block the loop.
-    if (due.length === SWEEP_BATCH) this.#sweepMore = setImmediate(() => this.#sweep()).unref();
+    this.#expiry.rebuild(nodes);
   }
 
   #link(mapping: Mapping): void {
@@ -301,6 +353,7 @@ export class MemoryMappingTable implements MappingTable {
 
   /** A new mapping lifetime: a new id (the accounting session's task_id). */
   #begin(event: IdentityEvent, now: number): Mapping {
+    const timeoutMs = event.timeoutMs ?? this.#defaultTimeoutMs;
     return {
       id: this.#nextId(),
       ip: event.ip,
@@ -309,7 +362,8 @@ export class MemoryMappingTable implements MappingTable {
       profile: event.profile,
       firstSeen: now,
       lastSeen: now,
-      expiresAt: now + this.#ttlMs,
+      expiresAt: expiryAt(now, timeoutMs),
+      timeoutMs,
     };
   }
 
@@ -319,7 +373,7 @@ export class MemoryMappingTable implements MappingTable {
     return [this.#idPrefix, (++this.#idSeq).toString(36)].join('-');
   }
 
-  /** The injected clock, held still if it steps backwards (keeps refresh order = expiry order). */
+  /** The injected clock, held still if it steps backwards (nothing expires early or out of order). */
   #now(): number {
     const now = this.#clock();
     if (now > this.#lastNow) this.#lastNow = now;

@@ -1,20 +1,26 @@
 /**
- * The mapping snapshot file, format version 1. UTF-8 text, one JSON value per line, each
+ * The mapping snapshot file, format version 2. UTF-8 text, one JSON value per line, each
  * line ended by "\n":
  *
- *   line 1        header   {"format":"uid-listener/mappings","version":1,"writtenAt":<epoch ms>}
- *   lines 2..n+1  entries  [ip, user, sender, profile, id, firstSeen, lastSeen, expiresAt]
+ *   line 1        header   {"format":"uid-listener/mappings","version":2,"writtenAt":<epoch ms>}
+ *   lines 2..n+1  entries  [ip, user, sender, profile, id, firstSeen, lastSeen, expiresAt, timeoutMs]
  *   line n+2      trailer  {"end":true,"entries":<n>,"sha256":"<hex>"}
  *
  * - An entry is one Mapping as a positional array (about a third smaller and faster to
- *   parse than an object per line); times are epoch milliseconds.
+ *   parse than an object per line); times are epoch milliseconds. `timeoutMs` is the
+ *   mapping's own timeout (0 = until logout, and then `expiresAt` is null: JSON has no
+ *   infinity).
+ * - Version 1 (written before timeouts per mapping) is still read: its entries have the
+ *   first eight fields only, and come back without `timeoutMs` (the table gives them its
+ *   default timeout).
  * - `sha256` is the digest of every byte before the trailer line (header and entries with
  *   their line ends), so truncation and flipped bits are caught even where the damaged
  *   text still parses.
  * - A reader refuses the whole file (it is then moved aside, never half-restored) when:
- *   the header is not this format, the version is not one it knows, an entry is not eight
- *   fields of the right types (ip in canonical form, id non-empty, numeric times with
- *   firstSeen <= lastSeen <= expiresAt), the trailer is missing or not last, or its count
+ *   the header is not this format, the version is not one it knows, an entry is not nine
+ *   (version 1: eight) fields of the right types (ip in canonical form, id non-empty,
+ *   numeric times with firstSeen <= lastSeen <= expiresAt, timeoutMs a whole number of ms
+ *   with expiresAt null exactly when it is 0), the trailer is missing or not last, or its count
  *   or digest does not match.
  * - A different layout gets a new version number; readers refuse versions they do not know.
  */
@@ -23,7 +29,12 @@ import { normaliseAddress } from '../identify/address.js';
 import type { Mapping } from './table.js';
 
 export const SNAPSHOT_FORMAT = 'uid-listener/mappings';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
+/** Versions this build reads: 1 lacks `timeoutMs`. */
+const READABLE_VERSIONS: readonly unknown[] = [1, 2];
+
+/** A mapping as a snapshot gives it back: without `timeoutMs` when written by version 1. */
+export type SavedMapping = Omit<Mapping, 'timeoutMs'> & { readonly timeoutMs?: number };
 
 /** Why a snapshot was refused, with the line where it went wrong (0: the file as a whole). */
 export class SnapshotFormatError extends Error {
@@ -41,7 +52,8 @@ export function encodeHeader(writtenAt: number): string {
 }
 
 export function encodeEntry(m: Mapping): string {
-  return `${JSON.stringify([m.ip, m.user, m.sender, m.profile, m.id, m.firstSeen, m.lastSeen, m.expiresAt])}\n`;
+  const expiresAt = m.timeoutMs === 0 ? null : m.expiresAt;
+  return `${JSON.stringify([m.ip, m.user, m.sender, m.profile, m.id, m.firstSeen, m.lastSeen, expiresAt, m.timeoutMs])}\n`;
 }
 
 export function encodeTrailer(entries: number, sha256: string): string {
@@ -56,8 +68,9 @@ const TRAILER_START = '{"end":';
  */
 export class SnapshotDecoder {
   readonly #hash: Hash = createHash('sha256');
-  readonly #mappings: Mapping[] = [];
+  readonly #mappings: SavedMapping[] = [];
   #line = 0;
+  #version = SNAPSHOT_VERSION;
   #trailer: { entries: unknown; sha256: unknown } | undefined;
 
   /** `text` is one or more whole lines, each ended by "\n". */
@@ -76,13 +89,13 @@ export class SnapshotDecoder {
         const rest = text.slice(end + 1);
         if (rest.length > 0) throw new SnapshotFormatError(this.#line + 1, 'text after the trailer');
         return;
-      } else this.#mappings.push(decodeEntry(line, this.#line));
+      } else this.#mappings.push(decodeEntry(line, this.#line, this.#version));
       start = end + 1;
     }
     this.#hash.update(text);
   }
 
-  finish(): Mapping[] {
+  finish(): SavedMapping[] {
     if (this.#line === 0) throw new SnapshotFormatError(0, 'empty file');
     const trailer = this.#trailer;
     if (trailer === undefined) throw new SnapshotFormatError(0, 'no trailer line: the file is truncated');
@@ -98,9 +111,10 @@ export class SnapshotDecoder {
     if (header === null || typeof header !== 'object' || header.format !== SNAPSHOT_FORMAT) {
       throw new SnapshotFormatError(1, `not a ${SNAPSHOT_FORMAT} snapshot`);
     }
-    if (header.version !== SNAPSHOT_VERSION) {
-      throw new SnapshotFormatError(1, `format version ${String(header.version)} is not supported (this build reads ${SNAPSHOT_VERSION})`);
+    if (!READABLE_VERSIONS.includes(header.version)) {
+      throw new SnapshotFormatError(1, `format version ${String(header.version)} is not supported (this build reads ${READABLE_VERSIONS.join(' and ')})`);
     }
+    this.#version = header.version as number;
   }
 }
 
@@ -112,20 +126,28 @@ function parse(text: string, line: number): unknown {
   }
 }
 
-function decodeEntry(text: string, line: number): Mapping {
+function decodeEntry(text: string, line: number, version: number): SavedMapping {
   const fields = parse(text, line);
-  if (!Array.isArray(fields) || fields.length !== 8) throw new SnapshotFormatError(line, 'an entry must be an array of 8 fields');
-  const [ip, user, sender, profile, id, firstSeen, lastSeen, expiresAt] = fields as unknown[];
+  const count = version === 1 ? 8 : 9;
+  if (!Array.isArray(fields) || fields.length !== count) throw new SnapshotFormatError(line, `an entry must be an array of ${count} fields`);
+  const [ip, user, sender, profile, id, firstSeen, lastSeen, savedExpiry, timeoutMs] = fields as unknown[];
   if (typeof ip !== 'string' || normaliseAddress(ip) !== ip) throw new SnapshotFormatError(line, 'ip is not a canonical host address');
   if (typeof user !== 'string' || typeof sender !== 'string' || typeof profile !== 'string') {
     throw new SnapshotFormatError(line, 'user, sender and profile must be strings');
   }
   if (typeof id !== 'string' || id.length === 0) throw new SnapshotFormatError(line, 'id must be a non-empty string');
-  if (!Number.isFinite(firstSeen) || !Number.isFinite(lastSeen) || !Number.isFinite(expiresAt)) {
-    throw new SnapshotFormatError(line, 'times must be epoch milliseconds');
+  if (version !== 1 && !(Number.isSafeInteger(timeoutMs) && (timeoutMs as number) >= 0)) {
+    throw new SnapshotFormatError(line, 'timeoutMs must be a whole number of milliseconds, 0 or more');
   }
-  if (!((firstSeen as number) <= (lastSeen as number) && (lastSeen as number) <= (expiresAt as number))) {
+  const forever = timeoutMs === 0;
+  if (forever ? savedExpiry !== null : !Number.isFinite(savedExpiry)) {
+    throw new SnapshotFormatError(line, 'expiresAt must be epoch milliseconds, or null exactly when timeoutMs is 0');
+  }
+  const expiresAt = forever ? Number.POSITIVE_INFINITY : savedExpiry as number;
+  if (!Number.isFinite(firstSeen) || !Number.isFinite(lastSeen)) throw new SnapshotFormatError(line, 'times must be epoch milliseconds');
+  if (!((firstSeen as number) <= (lastSeen as number) && (lastSeen as number) <= expiresAt)) {
     throw new SnapshotFormatError(line, 'times must satisfy firstSeen <= lastSeen <= expiresAt');
   }
-  return { id, ip, user, sender, profile, firstSeen: firstSeen as number, lastSeen: lastSeen as number, expiresAt: expiresAt as number };
+  const mapping = { id, ip, user, sender, profile, firstSeen: firstSeen as number, lastSeen: lastSeen as number, expiresAt };
+  return version === 1 ? mapping : { ...mapping, timeoutMs: timeoutMs as number };
 }

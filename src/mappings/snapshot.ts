@@ -21,8 +21,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { newSnapshotStats, type SnapshotEvent, type SnapshotStats } from './events.js';
 import type { MemoryMappingTable, RestoreResult } from './memory-table.js';
-import { SnapshotDecoder, encodeEntry, encodeHeader, encodeTrailer } from './snapshot-format.js';
-import type { Mapping } from './table.js';
+import { SnapshotDecoder, encodeEntry, encodeHeader, encodeTrailer, type SavedMapping } from './snapshot-format.js';
 
 export interface MappingSnapshotOptions {
   readonly path: string;
@@ -70,7 +69,7 @@ export class MappingSnapshot {
    */
   async restore(): Promise<RestoreResult> {
     const started = performance.now();
-    let mappings: Mapping[];
+    let mappings: SavedMapping[];
     try {
       mappings = await readSnapshot(this.#path);
     } catch (error) {
@@ -196,7 +195,7 @@ export class MappingSnapshot {
 }
 
 /** Reads a whole snapshot; throws SnapshotFormatError or the file system's error. */
-async function readSnapshot(path: string): Promise<Mapping[]> {
+async function readSnapshot(path: string): Promise<SavedMapping[]> {
   const decoder = new SnapshotDecoder();
   let carry = '';
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK_BYTES })) {

@@ -16,7 +16,13 @@ export interface Mapping {
   /** Epoch milliseconds. */
   readonly firstSeen: number;
   readonly lastSeen: number;
+  /** lastSeen + timeoutMs; `Number.POSITIVE_INFINITY` when timeoutMs is 0. */
   readonly expiresAt: number;
+  /**
+   * The timeout of the event that made or last refreshed it (IdentityEvent.timeoutMs, or
+   * the table's default); 0 = until logout. Each refresh re-applies its event's timeout.
+   */
+  readonly timeoutMs: number;
 }
 
 export type RemovalReason = 'logout' | 'admin';

@@ -5,6 +5,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GroupAccountingStats } from '../accounting/accountant.js';
+import type { AuditStats } from '../audit/events.js';
 import type { IdentifyStats } from '../identify/stats.js';
 import type { NormaliseStats } from '../identify/normalise.js';
 import type { MappingTableStats, SnapshotStats } from '../mappings/events.js';
@@ -27,6 +28,8 @@ export interface MetricSources {
   readonly accounting: () => readonly GroupAccountingStats[];
   /** UDP worker processes, when `syslog.udp.workers` > 0. */
   readonly udpWorkers?: () => { readonly size: number; readonly overflow: number } | undefined;
+  /** The audit trail, when `log.audit` is set. */
+  readonly audit?: () => AuditStats | undefined;
 }
 
 export interface Metrics {
@@ -162,6 +165,24 @@ export function createMetrics(from: MetricSources): Metrics {
       add({ group: g.group, kind: 'io' }, g.spool.ioErrors);
       add({ group: g.group, kind: 'corrupt' }, g.spool.corrupt);
     }
+  });
+  readMetric('counter', registry, 'uid_audit_lines_total', 'Audit trail lines by outcome (written; dropped: the buffer was full)', ['outcome'], (add) => {
+    const stats = from.audit?.();
+    if (!stats) return;
+    add({ outcome: 'written' }, stats.written);
+    add({ outcome: 'dropped' }, stats.dropped);
+  });
+  readMetric('counter', registry, 'uid_audit_write_errors_total', 'Failed audit trail writes, opens and rotations (retried)', [], (add) => {
+    const stats = from.audit?.();
+    if (stats) add({}, stats.writeErrors);
+  });
+  readMetric('counter', registry, 'uid_audit_rotations_total', 'Audit trail files rotated', [], (add) => {
+    const stats = from.audit?.();
+    if (stats) add({}, stats.rotations);
+  });
+  readMetric('gauge', registry, 'uid_audit_buffer_bytes', 'Audit trail bytes waiting in memory for the disk', [], (set) => {
+    const stats = from.audit?.();
+    if (stats) set({}, stats.bufferedBytes);
   });
   const latency = new Histogram({
     name: 'uid_accounting_reply_seconds',

@@ -6,6 +6,7 @@
  */
 import type { AccountingEvent } from '../accounting/accounting-events.js';
 import type { ServerGroupEvent } from '../accounting/server-group.js';
+import type { AuditEvent } from '../audit/events.js';
 import { errorFields } from '../errors.js';
 import type { MappingTableEvent, SnapshotEvent } from '../mappings/events.js';
 import type { SyslogEvent } from '../syslog/events.js';
@@ -19,6 +20,7 @@ export interface Reporter {
   accounting(event: AccountingEvent): void;
   serverGroup(event: ServerGroupEvent): void;
   udpWorkers(event: UdpWorkersEvent): void;
+  audit(event: AuditEvent): void;
 }
 
 export function createReporter(log: Logger): Reporter {
@@ -145,6 +147,26 @@ export function createReporter(log: Logger): Reporter {
           return;
         case 'udp-worker-killed':
           log.warn({ event: event.type, worker: event.worker }, `UDP worker ${event.worker} did not stop in time and was killed`);
+          return;
+      }
+    },
+
+    audit(event) {
+      switch (event.type) {
+        case 'audit-io-error':
+          log.error({ event: event.type, code: 'UID_ERR_AUDIT_IO', path: event.path, error: errorFields(event.error) },
+            `the audit trail ${event.path} cannot be written: lines wait in memory and are retried every second`);
+          return;
+        case 'audit-io-recovered':
+          log.info({ event: event.type, path: event.path }, `the audit trail ${event.path} is writable again`);
+          return;
+        case 'audit-buffer-full':
+          log.error({ event: event.type, code: 'UID_ERR_AUDIT_IO', path: event.path, bufferBytes: event.bufferBytes },
+            `the audit trail ${event.path} is ${event.bufferBytes} bytes behind: new lines are dropped (uid_audit_lines_total{outcome="dropped"}) until the disk catches up`);
+          return;
+        case 'audit-buffer-cleared':
+          log.warn({ event: event.type, path: event.path, dropped: event.dropped },
+            `the audit trail ${event.path} caught up; ${event.dropped} lines were dropped`);
           return;
       }
     },

@@ -6,7 +6,7 @@
  * streams `events` batches, `stats` and rare syslog `event`s, and `stopped` last.
  *
  * Identity events travel packed, FIELDS values per event in one flat array
- * `[at, event, user, ip, profile, sender, ...]`, where `at` is when the worker received the
+ * `[at, event, user, ip, profile, sender, timeoutMs (-1: none), ...]`, where `at` is when the worker received the
  * message on the host's monotonic clock (nanoseconds): the listener merges the workers'
  * streams in that order (merge.ts). `upTo` promises that this worker's later events all
  * come after that time.
@@ -55,22 +55,22 @@ export type FromWorker =
   | { readonly type: 'event'; readonly event: SyslogEvent }
   | { readonly type: 'stopped' };
 
-export const FIELDS = 6;
+export const FIELDS = 7;
 
 /** Appends one event received at `at` to a packed batch. */
 export function pack(batch: (string | number)[], at: number, event: IdentityEvent): void {
-  batch.push(at, event.event, event.user, event.ip, event.profile, event.sender);
+  batch.push(at, event.event, event.user, event.ip, event.profile, event.sender, event.timeoutMs ?? -1);
 }
 
 /** The event at `offset` of a packed batch. */
 export function unpack(batch: readonly (string | number)[], offset: number): IdentityEvent {
-  return {
-    event: batch[offset + 1] as IdentityEvent['event'],
-    user: batch[offset + 2] as string,
-    ip: batch[offset + 3] as string,
-    profile: batch[offset + 4] as string,
-    sender: batch[offset + 5] as string,
-  };
+  const event = batch[offset + 1] as IdentityEvent['event'];
+  const user = batch[offset + 2] as string;
+  const ip = batch[offset + 3] as string;
+  const profile = batch[offset + 4] as string;
+  const sender = batch[offset + 5] as string;
+  const timeoutMs = batch[offset + 6] as number;
+  return timeoutMs < 0 ? { event, user, ip, profile, sender } : { event, user, ip, profile, sender, timeoutMs };
 }
 
 /** Now on the host's monotonic clock, in nanoseconds: the same clock in every process. */

@@ -39,7 +39,7 @@ function build(setup: WorkerSetup): Pipeline {
   return {
     senders: new SenderTable(setup.senders),
     profiles: ProfileSet.compile(setup.profiles),
-    normalise: createNormaliser(setup.mappings),
+    normalise: createNormaliser(setup.mappings, setup.profiles),
   };
 }
 

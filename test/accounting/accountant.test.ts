@@ -24,7 +24,7 @@ class StubTable {
 let seq = 0;
 function mapping(over: Partial<Mapping> = {}): Mapping {
   const now = Date.now();
-  return { id: `t${++seq}`, ip: `10.0.0.${seq}`, user: `ACME\\u${seq}`, sender: 'esm', profile: 'p', firstSeen: now, lastSeen: now, expiresAt: now + 60_000, ...over };
+  return { id: `t${++seq}`, ip: `10.0.0.${seq}`, user: `ACME\\u${seq}`, sender: 'esm', profile: 'p', firstSeen: now, lastSeen: now, expiresAt: now + 60_000, timeoutMs: 60_000, ...over };
 }
 
 function group(name: string, sender = new ScriptedSender()): AccountingGroup & { sender: ScriptedSender } {

@@ -26,6 +26,7 @@ function mapping(over: Partial<Mapping> = {}): Mapping {
     firstSeen: T0,
     lastSeen: T0,
     expiresAt: T0 + 45 * 60_000,
+    timeoutMs: 45 * 60_000,
     ...over,
   };
 }
@@ -44,7 +45,7 @@ describe('records from table changes (start-stop)', () => {
       port: 'esm',
       remAddr: '10.1.2.3',
       orderKey: 'm1abc-1',
-      args: ['task_id=m1abc-1', 'start_time=1735787045', 'timezone=UTC', 'service=user-id', 'event=login', 'addr=10.1.2.3'],
+      args: ['task_id=m1abc-1', 'start_time=1735787045', 'timezone=UTC', 'service=user-id', 'event=login', 'addr=10.1.2.3', 'timeout=45'],
     });
   });
 
@@ -54,6 +55,16 @@ describe('records from table changes (start-stop)', () => {
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ kind: 'watchdog-update', port: 'nac', orderKey: 'm1abc-1' });
     expect(args(records[0])).toMatchObject({ task_id: 'm1abc-1', start_time: '1735787045', elapsed_time: '90', service: 'user-id' });
+  });
+
+  it('START and WATCHDOG carry the mapping\'s own timeout in minutes, 0 for until logout (RFC 8907 §8.2 timeout)', () => {
+    const [start] = recordsForChange({ kind: 'added', mapping: mapping({ timeoutMs: 5 * 60_000 }) }, startStop, T0);
+    expect(args(start)).toMatchObject({ timeout: '5' });
+    const forever = mapping({ timeoutMs: 0, expiresAt: Infinity });
+    const [watchdog] = recordsForChange({ kind: 'refreshed', mapping: forever, newinfo: true }, startStop, T0);
+    expect(args(watchdog)).toMatchObject({ timeout: '0' });
+    const [stop] = recordsForChange({ kind: 'removed', mapping: forever, reason: 'logout' }, startStop, T0 + 1000);
+    expect(args(stop)).not.toHaveProperty('timeout');
   });
 
   it('a refresh without new information, or with newinfo updates off, gives nothing', () => {

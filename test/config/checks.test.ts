@@ -50,6 +50,13 @@ accounting:
     ]);
   });
 
+  it('checks the trusted proxies of /v1/auth', () => {
+    const issues = check(`http:\n  trustedProxies: [10.0.0.0/24, '::1', proxy.example]\n`);
+    expect(issues).toEqual([
+      expect.stringMatching(/^2:40 UID_ERR_CONFIG_VALUE http\.trustedProxies\[2\]: "proxy.example"/),
+    ]);
+  });
+
   it('refuses two senders with one name, ignoring case, at the second', () => {
     expect(check(`senders:\n  - { name: esm, address: 10.0.0.5 }\n  - { name: ESM, address: 10.0.0.6 }\n`)).toEqual([
       '3:13 UID_ERR_CONFIG_REFERENCE senders[1].name: sender name "ESM" is already used at line 2; names must be unique',

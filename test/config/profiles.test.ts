@@ -38,6 +38,14 @@ describe('loadProfiles', () => {
     expect(profiles.profile('esm')!.definition.samples?.[0]?.at).toEqual({ file: join(dir, 'esm.yaml'), line: 8, col: 5 });
   });
 
+  it('keeps a profile\'s timeoutMinutes and refuses one out of range at its line', async () => {
+    await write('esm.yaml', ESM.replace('description:', 'timeoutMinutes: 120\ndescription:'));
+    await write('bad.yaml', ESM.replace('description:', 'name: bad\ntimeoutMinutes: 0\ndescription:'));
+    const { profiles, issues } = await loadProfiles(dir);
+    expect(profiles.profile('esm')?.definition.timeoutMinutes).toBe(120);
+    expect(lines(issues)).toEqual([expect.stringMatching(/^bad\.yaml:2:\d+ .*timeoutMinutes/)]);
+  });
+
   it('loads a single file given instead of a directory', async () => {
     const file = await write('esm.yaml', ESM);
     const { profiles, issues } = await loadProfiles(file);

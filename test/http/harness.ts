@@ -18,7 +18,7 @@ export interface TestServer {
 }
 
 export function httpConfig(more: Partial<HttpConfig> = {}): HttpConfig {
-  return { enabled: true, host: '127.0.0.1', port: 0, tokens: [], allowAnonymous: false, ...more };
+  return { enabled: true, host: '127.0.0.1', port: 0, tokens: [], allowAnonymous: false, trustedProxies: [], ...more };
 }
 
 export const HEALTHY: HealthReport = {
@@ -32,6 +32,10 @@ export interface TestServerOptions {
   readonly health?: () => HealthReport;
   readonly accounting?: (maxSessions: number) => AccountingStatus;
   readonly events?: HttpServerOptions['events'];
+  readonly xmlApi?: HttpServerOptions['xmlApi'];
+  readonly history?: HttpServerOptions['history'];
+  readonly profiles?: HttpServerOptions['profiles'];
+  readonly senders?: HttpServerOptions['senders'];
 }
 
 export async function testServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -45,6 +49,10 @@ export async function testServer(options: TestServerOptions = {}): Promise<TestS
     health: options.health ?? (() => HEALTHY),
     ...(options.accounting ? { accounting: options.accounting } : {}),
     ...(options.events ? { events: options.events } : {}),
+    ...(options.xmlApi ? { xmlApi: options.xmlApi } : {}),
+    ...(options.history ? { history: options.history } : {}),
+    ...(options.profiles ? { profiles: options.profiles } : {}),
+    ...(options.senders ? { senders: options.senders } : {}),
     logger: createLogger('debug', { write: (line: string) => { logs.push(line); } }),
   });
   return { app, table, registry, logs };

@@ -44,9 +44,10 @@ describe.each(tables)('mapping routes with %s', (_name, makeTable) => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       const body = res.json();
       expect(body).toMatchObject({ ip: '10.1.2.3', user: 'ACME\\jdoe', sender: 'esm', profile: 'traps-esm-leef' });
-      expect(Object.keys(body).sort()).toEqual(['expiresAt', 'firstSeen', 'ip', 'lastSeen', 'profile', 'sender', 'user']);
+      expect(Object.keys(body).sort()).toEqual(['expiresAt', 'firstSeen', 'ip', 'lastSeen', 'profile', 'sender', 'timeoutSeconds', 'user']);
       for (const key of ['firstSeen', 'lastSeen', 'expiresAt']) expect(body[key]).toMatch(ISO);
       expect(Date.parse(body.expiresAt) - Date.parse(body.lastSeen)).toBe(45 * 60_000);
+      expect(body.timeoutSeconds).toBe(45 * 60);
     });
 
     it('finds an IPv4 entry by its IPv4-mapped IPv6 form', async () => {

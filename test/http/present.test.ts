@@ -11,7 +11,13 @@ describe('presentMapping', () => {
     expect(presentMapping(m)).toEqual({
       ip: '10.1.2.3', user: 'ACME\\jdoe', sender: 'esm', profile: 'traps-esm-leef',
       firstSeen: '1970-01-01T00:00:00.000Z', lastSeen: '2023-11-14T22:13:20.123Z', expiresAt: '2023-11-14T22:58:20.123Z',
+      timeoutSeconds: 2700,
     });
+  });
+
+  it('shows a mapping that lasts until logout with expiresAt null and timeoutSeconds 0', () => {
+    const m = mapping('10.1.2.3', 'jdoe', { expiresAt: Infinity, timeoutMs: 0 });
+    expect(presentMapping(m)).toMatchObject({ expiresAt: null, timeoutSeconds: 0 });
   });
 });
 

@@ -13,7 +13,7 @@ export const T0 = Date.UTC(2024, 0, 15, 8, 30, 0);
 const TIMEOUT_MS = 45 * 60_000;
 
 export function mapping(ip: string, user: string, more: Partial<Mapping> = {}): Mapping {
-  return { id: `id-${ip}`, ip, user, sender: 'esm', profile: 'traps-esm-leef', firstSeen: T0, lastSeen: T0, expiresAt: T0 + TIMEOUT_MS, ...more };
+  return { id: `id-${ip}`, ip, user, sender: 'esm', profile: 'traps-esm-leef', firstSeen: T0, lastSeen: T0, expiresAt: T0 + TIMEOUT_MS, timeoutMs: TIMEOUT_MS, ...more };
 }
 
 export class TableDouble implements MappingTable {

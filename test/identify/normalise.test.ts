@@ -21,6 +21,18 @@ describe('createNormaliser', () => {
     expect(normalise.stats.passed).toBe(4);
   });
 
+  it('resolves the timeout most specific first: the event, the profile, the sender, else none (the table default)', () => {
+    const normalise = createNormaliser(config(), [{ name: 'vpn', timeoutMinutes: 120 }, { name: 'p' }]);
+    const slow: Sender = { ...plain, timeoutMinutes: 10 };
+    expect(normalise({ ...event('a'), timeoutMs: 0 }, slow)?.timeoutMs).toBe(0); // a push's own, even 0
+    expect(normalise({ ...event('a'), profile: 'vpn' }, slow)?.timeoutMs).toBe(120 * 60_000);
+    expect(normalise(event('a'), slow)?.timeoutMs).toBe(10 * 60_000); // profile p names none
+    const bare = event('a');
+    expect(normalise(bare, plain)).toBe(bare); // nothing to add: the same object, timeoutMs absent
+    expect(bare).not.toHaveProperty('timeoutMs');
+    expect(normalise(event('a'), { ...acme, timeoutMinutes: 3 })).toMatchObject({ user: 'ACME\\a', timeoutMs: 180_000 });
+  });
+
   it('drops ignored users by glob, case-insensitively, with or without a domain', () => {
     const normalise = createNormaliser(config({ ignoreUsers: ['svc_*', 'ACME\\scan?er', 'Health.Check'] }));
     for (const user of ['svc_backup', 'SVC_Backup', 'ACME\\svc_x', 'svc_x@acme.com', 'scanner', 'HEALTH.CHECK']) {

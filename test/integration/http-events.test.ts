@@ -49,7 +49,7 @@ describe('GET /v1/events', () => {
     expect(data(client, 0)).toEqual({
       kind: 'added', reason: 'login',
       mapping: { ip: '10.1.2.3', user: 'jdoe', sender: 'esm', profile: 'traps-esm-leef',
-        firstSeen: '2024-01-15T08:30:00.000Z', lastSeen: '2024-01-15T08:30:00.000Z', expiresAt: '2024-01-15T09:15:00.000Z' },
+        firstSeen: '2024-01-15T08:30:00.000Z', lastSeen: '2024-01-15T08:30:00.000Z', expiresAt: '2024-01-15T09:15:00.000Z', timeoutSeconds: 2700 },
     });
 
     await table.apply(login('10.1.2.3', 'jdoe', { sender: 'vpn' }));

@@ -34,7 +34,7 @@ describe('accounting of the running listener', () => {
       config: {
         senders: [
           { name: 'esm', address: '127.0.0.1', transports: ['udp'] },
-          { name: 'nac', address: '127.0.0.2', transports: ['udp'] },
+          { name: 'nac', address: '127.0.0.2', transports: ['udp'], timeoutMinutes: 10 },
         ],
         accounting: {
           mode: 'start-stop',
@@ -60,7 +60,7 @@ describe('accounting of the running listener', () => {
     const snapshotPath = join(listener.dir, 'data', 'mappings.json');
     const [saved] = await readSnapshot(snapshotPath);
     expect(saved).toMatchObject({ ip: '10.1.2.3', user: 'jdoe', sender: 'nac' });
-    await writeSnapshot(snapshotPath, [{ ...saved!, firstSeen: saved!.firstSeen - HOURS_2, lastSeen: saved!.lastSeen - HOURS_2, expiresAt: saved!.expiresAt - HOURS_2 }]);
+    await writeSnapshot(snapshotPath, [{ ...saved!, timeoutMs: saved!.timeoutMs ?? 45 * 60_000, firstSeen: saved!.firstSeen - HOURS_2, lastSeen: saved!.lastSeen - HOURS_2, expiresAt: saved!.expiresAt - HOURS_2 }]);
     const restarted = await listener.restart();
     await tacacs.waitFor(() => tacacs.requests.some((r) => r.remAddr === '10.1.2.3' && r.flags === FLAGS.stop), 15_000, 'the STOP of the expired mapping');
     expect(await restarted.mapping('10.1.2.3')).toBeNull();
@@ -73,6 +73,8 @@ describe('accounting of the running listener', () => {
     expect(new Set(jdoe.map((r) => arg(r.args, 'task_id')))).toEqual(new Set([saved!.id]));
     expect(jdoe.map((r) => r.port)).toEqual(['esm', 'nac', 'nac']);
     expect(jdoe.every((r) => r.user === 'jdoe')).toBe(true);
+    // The mapping's own timeout (RFC 8907 §8.2, minutes): the default at START, the nac sender's after its refresh.
+    expect(jdoe.map((r) => arg(r.args, 'timeout'))).toEqual(['45', '10', undefined]);
     const stop = jdoe[2]!;
     expect(arg(stop.args, 'reason')).toBe('timeout');
     expect(Number(arg(stop.args, 'stop_time'))).toBe(Math.floor((saved!.expiresAt - HOURS_2) / 1000)); // when it ran out, not when noticed

@@ -202,9 +202,24 @@ describe('MemoryMappingTable', () => {
     });
   });
 
+  describe('expiry heap', () => {
+    it('stays correct through churn that leaves many stale nodes (rebuilt, not grown without end)', () => {
+      make({ sweepIntervalMs: 3_600_000 });
+      table.apply(login('10.9.0.1', 'keeper', { timeoutMs: 50 * MINUTE }));
+      for (let i = 0; i < 5000; i++) {
+        table.apply(login(ipFor(i), `u${i}`, { timeoutMs: 10 * MINUTE }));
+        table.apply(logout(ipFor(i), `u${i}`));
+      }
+      table.apply(login('10.9.0.2', 'short', { timeoutMs: 1 * MINUTE }));
+      vi.advanceTimersByTime(3_600_000); // one sweep, with both due and 5000 stale nodes before them
+      expect(changes.filter((c) => c.kind === 'expired').map((c) => c.mapping.ip)).toEqual(['10.9.0.2', '10.9.0.1']);
+      expect(table.size).toBe(0);
+    });
+  });
+
   describe('restore', () => {
     const saved = (ip: string, user: string, expiresIn: number, id = `old-${ip}`): Mapping => ({
-      id, ip, user, sender: 'esm', profile: 'p', firstSeen: T0 - 50 * MINUTE, lastSeen: T0 - 45 * MINUTE + expiresIn, expiresAt: T0 + expiresIn,
+      id, ip, user, sender: 'esm', profile: 'p', firstSeen: T0 - 50 * MINUTE, lastSeen: T0 - 45 * MINUTE + expiresIn, expiresAt: T0 + expiresIn, timeoutMs: 45 * MINUTE,
     });
 
     it('loads live mappings as they were, without reporting changes, and returns what ended', () => {
@@ -226,15 +241,29 @@ describe('MemoryMappingTable', () => {
       expectUserIndexConsistentSync(table, ['a', 'b', 'c']);
     });
 
-    it('keeps the latest to expire within maxEntries and caps expiry at the current timeout', () => {
-      make({ maxEntries: 2, timeoutMinutes: 5 });
-      const result = table.restore([saved('10.0.0.1', 'a', 1 * MINUTE), saved('10.0.0.2', 'b', 30 * MINUTE), saved('10.0.0.3', 'c', 2 * MINUTE)]);
-      expect(result.evicted.map((m) => m.ip)).toEqual(['10.0.0.1']);
-      expect(result.restored.map((m) => [m.ip, m.expiresAt, m.id])).toEqual([
-        ['10.0.0.3', T0 + 2 * MINUTE, 'old-10.0.0.3'],
-        ['10.0.0.2', T0 + 5 * MINUTE, 'old-10.0.0.2'],
+    it('keeps the most recently refreshed within maxEntries and caps expiry at each one\'s own timeout', () => {
+      make({ maxEntries: 3, timeoutMinutes: 5 });
+      const { timeoutMs: _, ...v1 } = saved('10.0.0.2', 'b', 30 * MINUTE); // an older snapshot: no timeoutMs
+      const result = table.restore([
+        saved('10.0.0.1', 'a', 1 * MINUTE),
+        v1,
+        saved('10.0.0.3', 'c', 2 * MINUTE),
+        { ...saved('10.0.0.4', 'd', 40 * MINUTE), timeoutMs: 10 * MINUTE },
       ]);
-      expect(table.size).toBe(2);
+      expect(result.evicted.map((m) => m.ip)).toEqual(['10.0.0.1']); // refreshed longest ago
+      expect(result.restored.map((m) => [m.ip, m.expiresAt, m.timeoutMs, m.id])).toEqual([
+        ['10.0.0.3', T0 + 2 * MINUTE, 45 * MINUTE, 'old-10.0.0.3'],
+        ['10.0.0.2', T0 + 5 * MINUTE, 5 * MINUTE, 'old-10.0.0.2'], // the default timeout now
+        ['10.0.0.4', T0 + 10 * MINUTE, 10 * MINUTE, 'old-10.0.0.4'],
+      ]);
+      expect(table.size).toBe(3);
+    });
+
+    it('restores a mapping that lasts until logout as such: the sweep never takes it', () => {
+      table.restore([{ ...saved('10.0.0.5', 'e', 0), expiresAt: Infinity, timeoutMs: 0 }]);
+      vi.advanceTimersByTime(1000 * 60 * MINUTE);
+      expect(changes).toEqual([]);
+      expect(table.get('10.0.0.5')).toMatchObject({ timeoutMs: 0, expiresAt: Infinity });
     });
 
     it('refuses to restore into a table that already has entries', () => {

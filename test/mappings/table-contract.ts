@@ -137,6 +137,87 @@ export function describeMappingTableContract(name: string, factory: TableFactory
       await expectUserIndexConsistent(table, ['jdoe', 'asmith']);
     });
 
+    describe('timeouts per mapping (DESIGN §5)', () => {
+      const expiredIps = () => changes.filter((c) => c.kind === 'expired').map((c) => c.mapping.ip);
+
+      it('gives a mapping the timeout its event asks for, and the default otherwise', async () => {
+        await table.apply(login('10.0.0.1', 'jdoe', { timeoutMs: 10 * MINUTE }));
+        await table.apply(login('10.0.0.2', 'asmith'));
+        const own = (await table.get('10.0.0.1'))!;
+        expect(own.timeoutMs).toBe(10 * MINUTE);
+        expect(own.expiresAt - own.lastSeen).toBe(10 * MINUTE);
+        expect((await table.get('10.0.0.2'))!.timeoutMs).toBe(45 * MINUTE);
+        await harness.advance(10 * MINUTE + 2000);
+        expect(expiredIps()).toEqual(['10.0.0.1']);
+        expect(await table.get('10.0.0.1')).toBeUndefined();
+        expect(await table.get('10.0.0.2')).toBeDefined();
+      });
+
+      it('expires each mapping once, at its own time, whatever the order they came in', async () => {
+        await table.apply(login('10.0.0.1', 'a', { timeoutMs: 30 * MINUTE }));
+        await table.apply(login('10.0.0.2', 'b', { timeoutMs: 5 * MINUTE }));
+        await table.apply(login('10.0.0.3', 'c')); // 45 minutes
+        await table.apply(login('10.0.0.4', 'd', { timeoutMs: 1 * MINUTE }));
+        await harness.advance(2 * MINUTE);
+        expect(expiredIps()).toEqual(['10.0.0.4']);
+        await harness.advance(4 * MINUTE);
+        expect(expiredIps()).toEqual(['10.0.0.4', '10.0.0.2']);
+        await harness.advance(25 * MINUTE);
+        expect(expiredIps()).toEqual(['10.0.0.4', '10.0.0.2', '10.0.0.1']);
+        await harness.advance(15 * MINUTE);
+        expect(expiredIps()).toEqual(['10.0.0.4', '10.0.0.2', '10.0.0.1', '10.0.0.3']);
+        expect(table.size).toBe(0);
+        await expectUserIndexConsistent(table, ['a', 'b', 'c', 'd']);
+      });
+
+      it('keeps a mapping with timeout 0 until logout: expiresAt is Infinity and the sweep never takes it', async () => {
+        await table.apply(login('10.0.0.1', 'jdoe', { timeoutMs: 0 }));
+        expect(await table.get('10.0.0.1')).toMatchObject({ timeoutMs: 0, expiresAt: Number.POSITIVE_INFINITY });
+        await harness.advance(24 * 60 * MINUTE);
+        expect(expiredIps()).toEqual([]);
+        expect(await table.get('10.0.0.1')).toBeDefined();
+        expect(await allPages(table, 10)).toHaveLength(1);
+        expect(await table.apply(logout('10.0.0.1', 'jdoe'))).toMatchObject({ kind: 'removed', reason: 'logout' });
+        expect(table.size).toBe(0);
+      });
+
+      it('re-applies the refreshing event\'s timeout: shorter, longer, until logout and back', async () => {
+        await table.apply(login('10.0.0.1', 'jdoe')); // 45 minutes
+        await harness.advance(2000);
+        expect(await table.apply(login('10.0.0.1', 'jdoe', { timeoutMs: 5 * MINUTE }))).toMatchObject({ kind: 'refreshed', newinfo: true });
+        const shorter = (await table.get('10.0.0.1'))!;
+        expect(shorter.expiresAt - shorter.lastSeen).toBe(5 * MINUTE);
+        await harness.advance(4 * MINUTE);
+        await table.apply(login('10.0.0.1', 'jdoe', { timeoutMs: 0 }));
+        await harness.advance(60 * MINUTE);
+        expect(expiredIps()).toEqual([]);
+        await table.apply(login('10.0.0.1', 'jdoe', { timeoutMs: 20 * MINUTE }));
+        const back = (await table.get('10.0.0.1'))!;
+        expect(back).toMatchObject({ timeoutMs: 20 * MINUTE, expiresAt: back.lastSeen + 20 * MINUTE });
+        await harness.advance(19 * MINUTE);
+        expect(expiredIps()).toEqual([]);
+        await harness.advance(1 * MINUTE + 2000);
+        expect(expiredIps()).toEqual(['10.0.0.1']);
+      });
+
+      it('extends a short-lived mapping by a refresh with a longer timeout, and expires it once', async () => {
+        await table.apply(login('10.0.0.1', 'jdoe', { timeoutMs: 2 * MINUTE }));
+        await harness.advance(1 * MINUTE);
+        await table.apply(login('10.0.0.1', 'jdoe', { timeoutMs: 30 * MINUTE }));
+        await harness.advance(5 * MINUTE);
+        expect(await table.get('10.0.0.1')).toBeDefined();
+        await harness.advance(26 * MINUTE + 2000);
+        expect(expiredIps()).toEqual(['10.0.0.1']);
+      });
+
+      it('gives a new user at the address the timeout of the event that brought it', async () => {
+        await table.apply(login('10.0.0.1', 'jdoe', { timeoutMs: 0 }));
+        expect(await table.apply(login('10.0.0.1', 'asmith', { timeoutMs: 3 * MINUTE }))).toMatchObject({ kind: 'user-changed' });
+        await harness.advance(3 * MINUTE + 2000);
+        expect(changes.filter((c) => c.kind === 'expired').map((c) => c.mapping.user)).toEqual(['asmith']);
+      });
+    });
+
     it('finds every address of a user, case-insensitively, through every change', async () => {
       await table.apply(login('10.0.0.1', 'ACME\\jdoe'));
       await table.apply(login('10.0.0.2', 'acme\\JDoe'));

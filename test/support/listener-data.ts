@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { checkFrame, decodeAcks, decodeFrame, resync } from '../../src/accounting/spool-format.js';
 import type { AccountingRecord } from '../../src/accounting/record.js';
 import { SnapshotDecoder, encodeEntry, encodeHeader, encodeTrailer } from '../../src/mappings/snapshot-format.js';
+import type { SavedMapping } from '../../src/mappings/snapshot-format.js';
 import type { Mapping } from '../../src/mappings/table.js';
 import type { RecordedRequest } from './tacacs-server.js';
 
-export async function readSnapshot(path: string): Promise<Mapping[]> {
+export async function readSnapshot(path: string): Promise<SavedMapping[]> {
   const decoder = new SnapshotDecoder();
   decoder.feed(await readFile(path, 'utf8'));
   return decoder.finish();

@@ -17,7 +17,8 @@ function batch(...items: [number, IdentityEvent][]): (string | number)[] {
 
 describe('protocol', () => {
   it('packs and unpacks identity events losslessly', () => {
-    const events = [event('10.0.0.1'), event('2001:db8::1', 'logout'), { ...event('10.0.0.2'), user: 'ACME\\jdoe' }];
+    const events = [event('10.0.0.1'), event('2001:db8::1', 'logout'), { ...event('10.0.0.2'), user: 'ACME\\jdoe' },
+      { ...event('10.0.0.3'), timeoutMs: 600_000 }, { ...event('10.0.0.4'), timeoutMs: 0 }];
     const packed = batch(...events.map((e, i): [number, IdentityEvent] => [1000 + i, e]));
     expect(packed).toHaveLength(events.length * FIELDS);
     expect(JSON.parse(JSON.stringify(packed))).toEqual(packed);
