@@ -9,6 +9,7 @@
  *   accounting  records/s to a TACACS+ test server vs a raw pipelined sender
  *   memory      RSS and lookup time at 100k / 1M / 2M mappings vs a bare Map
  *   identify    the profile matcher alone vs indexOf and plain JS RegExps (micro)
+ *   stages      the per-message ingest path taken apart stage by stage (in-process)
  *
   *   npm run bench [-- --parts udp,http] [--seconds 5] [--repeat 3] [--workers 0,2] [--smoke] [--no-write]
  *
@@ -33,10 +34,11 @@ import http from './parts/http.mjs';
 import identify from './parts/identify.mjs';
 import memory from './parts/memory.mjs';
 import redis from './parts/redis.mjs';
+import stages from './parts/stages.mjs';
 import tls from './parts/tls.mjs';
 import udp from './parts/udp.mjs';
 
-const PARTS = [udp, tls, http, accounting, memory, redis, identify];
+const PARTS = [udp, tls, http, accounting, memory, redis, identify, stages];
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WANTED_BUFFER = 8 * 2 ** 20;
 

@@ -24,7 +24,8 @@ export function esmMessage(i, addresses = ADDRESSES, users = USERS) {
 }
 
 const OTHER = [
-  (i) => `<86>Mar 14 09:12:01 web01 sshd[${1000 + (i % 9000)}]: Accepted publickey for deploy from 192.0.2.${i & 255} port ${40000 + (i % 20000)} ssh2: ED25519 SHA256:Zm9vYmFyYmF6cXV4cXV1eA`,
+  // A line no profile maps (sshd's "Accepted … for USER from" is a login the linux-sshd profile maps).
+  (i) => `<86>Mar 14 09:12:01 web01 sshd[${1000 + (i % 9000)}]: Received disconnect from 192.0.2.${i & 255} port ${40000 + (i % 20000)}:11: disconnected by user [preauth] ED25519`,
   (i) => `<134>Mar 14 09:12:01 fw01 kernel: [UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56 SRC=198.51.100.${i & 255} DST=10.0.0.1 LEN=60 TOS=0x00 PROTO=TCP SPT=${1024 + (i % 60000)} DPT=22`,
   (i) => `<30>Mar 14 09:12:01 app02 systemd[1]: Started session ${i} of user www-data; unit session-${i}.scope finished with result done in 12ms.`,
   (i) => `<190>Mar 14 09:12:01 lb01 haproxy[${i % 30000}]: 203.0.113.${i & 255}:${30000 + (i % 30000)} [14/Mar/2024:09:12:01.123] https~ app/web0${i % 4} 0/0/1/12/13 200 1532 - - ---- 12/12/0/0/0 0/0 "GET /api/v1/items HTTP/1.1"`,
