@@ -70,7 +70,7 @@ function samplesOf(part: PartResult, name: string): Sample[] {
 
 describe('bench --smoke', () => {
   it('runs every part without an error and renders each as a table', () => {
-    expect(Object.keys(parts).sort()).toEqual(['accounting', 'http', 'identify', 'memory', 'redis', 'tls', 'udp']);
+    expect(Object.keys(parts).sort()).toEqual(['accounting', 'http', 'identify', 'memory', 'redis', 'stages', 'tls', 'udp']);
     for (const [name, part] of Object.entries(parts)) {
       expect(part.error, `${name}: ${part.error}`).toBeUndefined();
       expect(part.tables?.length, name).toBeGreaterThan(0);
@@ -115,11 +115,18 @@ describe('bench --smoke', () => {
     expect(samples[0]!.fixedRps).toBeGreaterThan(0);
   });
 
-  it('accounting, memory and identify produced their figures', () => {
+  it('accounting, memory, identify and stages produced their figures', () => {
     const accounting = parts['accounting']!.figures as { perSecond: number; raw: number };
     expect(accounting.perSecond).toBeGreaterThan(0);
     expect(accounting.raw).toBeGreaterThan(0);
     expect(Object.keys(parts['memory']!.figures!)).toHaveLength(2);
     expect(Object.keys(parts['identify']!.figures!)).toHaveLength(2);
+    // Each mix timed at every stage, and a longer path never measured as cheaper than nothing.
+    const stages = parts['stages']!.figures as Record<string, Record<string, number>>;
+    expect(Object.keys(stages)).toHaveLength(2);
+    for (const mix of Object.values(stages)) {
+      expect(Object.keys(mix)).toEqual(['admit', 'identify', 'normalise', 'table', 'changes']);
+      for (const ns of Object.values(mix)) expect(ns).toBeGreaterThan(0);
+    }
   });
 });

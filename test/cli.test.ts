@@ -278,9 +278,9 @@ describe.concurrent('uid-listener hash-password', () => {
 
 describe.concurrent('uid-listener check with a plain XML API password', () => {
   it('warns at its line and still passes', async () => {
-    const file = write('xml/uid.yaml', `profilesDir: ${PROFILES}\nxmlApi:\n  users:\n    - { name: nac, password: hunter2 }\n`);
+    const file = write('xml/uid.yaml', `profilesDir: ${PROFILES}\nsyslog: { tls: { enabled: false } }\nxmlApi:\n  users:\n    - { name: nac, password: hunter2 }\n`);
     const { code, stderr } = await run(['check', '--config', file]);
     expect(code).toBe(0);
-    expect(stderr).toMatch(/uid\.yaml:4:\d+ warning: xmlApi\.users\[0\]\.password is written in the config file/);
+    expect(stderr).toMatch(/uid\.yaml:5:\d+ warning: xmlApi\.users\[0\]\.password is written in the config file/);
   });
 });

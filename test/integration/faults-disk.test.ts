@@ -125,15 +125,19 @@ describe('disk faults', () => {
     const { listener, login, data } = s;
     await listener.waitForLog((l) => l.event === 'spool-opened');
     await writeFile(join(data, 'filler'), Buffer.alloc(1 << 20)).catch(() => undefined); // ENOSPC: it takes what is left
-    for (let i = 0; i < 5; i++) expect((await login()).user).toBe(`u${i}`);
-    const spoolError = await listener.waitForLog((l) => l.code === 'UID_ERR_SPOOL_IO');
+    // Records are small and the spool's last page may still have room: log in until a record
+    // needs a page the full disk cannot give (bounded), each mapping still made and served.
+    const spoolFailed = (l: { code?: unknown }) => l.code === 'UID_ERR_SPOOL_IO';
+    let logins = 0;
+    while (!listener.lines.some(spoolFailed) && logins < 400) expect((await login()).user).toBe(`u${logins++}`);
+    const spoolError = await listener.waitForLog(spoolFailed);
     const snapshotError = await listener.waitForLog((l) => l.code === 'UID_ERR_SNAPSHOT_IO');
-    expect(spoolError.msg).toMatch(/ENOSPC/);
+    expect(spoolError.msg).toMatch(/ENOSPC|short write/); // a record that only partly fits is a short write
     expect(snapshotError.msg).toMatch(/ENOSPC/);
     const m = await listener.metrics();
     expect(metric(m, 'uid_snapshot_writes_total', { outcome: 'failed' })).toBeGreaterThan(0);
     expect(metric(m, 'uid_accounting_spool_errors_total', { group: 'primary', kind: 'io' })).toBeGreaterThan(0);
-    expect(metric(m, 'uid_mappings')).toBe(5);
+    expect(metric(m, 'uid_mappings')).toBe(logins);
 
     await rm(join(data, 'filler'));
     await expectRecovery(s);
