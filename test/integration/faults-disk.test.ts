@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHURN_PROFILES, UdpClient, churnIp, churnMessage } from '../support/listener-clients.js';
-import { InProcessListener, cleanupListeners, haltListeners, metric, waitUntil } from '../support/listener.js';
+import { InProcessListener, cleanupListeners, haltListeners, metric, waitUntil, type LogLine } from '../support/listener.js';
 import { listenerDir } from '../support/listener-config.js';
 import { TEST_KEY } from '../support/tacacs-config.js';
 import { TacacsTestServer } from '../support/tacacs-server.js';
@@ -127,7 +127,7 @@ describe('disk faults', () => {
     await writeFile(join(data, 'filler'), Buffer.alloc(1 << 20)).catch(() => undefined); // ENOSPC: it takes what is left
     // Records are small and the spool's last page may still have room: log in until a record
     // needs a page the full disk cannot give (bounded), each mapping still made and served.
-    const spoolFailed = (l: { code?: unknown }) => l.code === 'UID_ERR_SPOOL_IO';
+    const spoolFailed = (l: LogLine) => l.code === 'UID_ERR_SPOOL_IO';
     let logins = 0;
     while (!listener.lines.some(spoolFailed) && logins < 400) expect((await login()).user).toBe(`u${logins++}`);
     const spoolError = await listener.waitForLog(spoolFailed);
