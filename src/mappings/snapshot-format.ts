@@ -164,6 +164,9 @@ function decodeEntry(text: string, line: number, version: number): SavedMapping 
   if (!((firstSeen as number) <= (lastSeen as number) && (lastSeen as number) <= expiresAt)) {
     throw new SnapshotFormatError(line, 'times must satisfy firstSeen <= lastSeen <= expiresAt');
   }
-  const mapping = { id, ip, user, sender, profile, firstSeen: firstSeen as number, lastSeen: lastSeen as number, expiresAt };
-  return version === 1 ? mapping : { ...mapping, timeoutMs: timeoutMs as number };
+  // One literal with the fields in the table's own order: the restored mappings share the
+  // hidden class of the ones the table makes (a spread copy made restore four times slower).
+  return version === 1
+    ? { id, ip, user, sender, profile, firstSeen: firstSeen as number, lastSeen: lastSeen as number, expiresAt }
+    : { id, ip, user, sender, profile, firstSeen: firstSeen as number, lastSeen: lastSeen as number, expiresAt, timeoutMs: timeoutMs as number };
 }
