@@ -126,13 +126,16 @@ async function child(size) {
     await b.caughtUp();
     // Lag at a steady 1,000 changes/s (not at saturation, where it is queueing in the sender).
     const probes = probeCount(size);
+    const probed = [];
     for (let i = 0; i < probes; i++) {
       const ip = `192.168.${(i >> 8) & 255}.${i & 255}`;
       applied.set(ip, performance.now());
-      void a.apply({ event: 'login', ip, user: `probe${i}`, sender: 'esm', profile: 'traps-esm-leef' });
+      probed.push(a.apply({ event: 'login', ip, user: `probe${i}`, sender: 'esm', profile: 'traps-esm-leef' }));
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    await b.caughtUp();
+    // Every probe in Redis before asking both replicas to catch up with the stream's end.
+    await Promise.all(probed);
+    await Promise.all([a.caughtUp(), b.caughtUp()]);
 
     const keys = Array.from({ length: 200_000 }, () => ipFor(Math.floor(Math.random() * size)));
     const memoryGetNs = nsPerCall(keys, (k) => memory.get(k));
