@@ -19,7 +19,6 @@ import { tickingClock } from './identify/clock.js';
 import type { IdentityEvent } from './identify/event.js';
 import { addNormaliseStats, newNormaliseStats } from './identify/normalise.js';
 import { IdentifyPipeline } from './identify/pipeline.js';
-import type { ProfileSet } from './identify/profile-set.js';
 import { addSenderStats, createSenderStats, senderActivity, type SenderActivity } from './identify/sender-stats.js';
 import { addIdentifyStats, createStats, type IdentifyStats } from './identify/stats.js';
 import { unmatchedSampling } from './identify/unmatched-sample.js';
@@ -54,7 +53,7 @@ interface ListenerState {
 
 /** What a reload may swap while running; everything else needs a restart. */
 interface Pipeline {
-  readonly profiles: ProfileSet;
+  /** Its `profiles` are the running profile set. */
   readonly identify: IdentifyPipeline;
   readonly senders: SenderTable;
 }
@@ -113,7 +112,7 @@ export class App {
     this.metrics = createMetrics({
       sources: () => this.#syslogSources,
       kernelDrops,
-      identify: () => [this.#pipeline.profiles.stats, this.#retiredIdentify, ...(this.#udpWorkers?.identifyStats() ?? [])],
+      identify: () => [this.#pipeline.identify.profiles.stats, this.#retiredIdentify, ...(this.#udpWorkers?.identifyStats() ?? [])],
       normalise: () => [this.#pipeline.identify.normalise.stats, this.#retiredNormalise, ...(this.#udpWorkers?.normaliseStats() ?? [])],
       senders: () => this.senderActivity(),
       udpWorkers: () => this.#udpWorkers,
@@ -190,7 +189,7 @@ export class App {
       profiles, mappings, senders, clock: this.#clock, sink: this.#apply,
       unmatched: unmatchedSampling(profiles, mappings, samplesPerMinute(log), this.#report.identify),
     });
-    return { profiles, identify, senders: new SenderTable(senders) };
+    return { identify, senders: new SenderTable(senders) };
   }
 
   async start(): Promise<void> {
@@ -219,7 +218,7 @@ export class App {
     this.#snapshot?.start();
     // Where each listener is bound (`udp`, `tcp`, `tls`, `http`: "host:port"), as bound, not as configured.
     const listening = Object.fromEntries(this.#listeners.map((l) => [l.name, l.address]));
-    this.log.info({ config: source, profiles: this.#pipeline.profiles.names.length, senders: config.senders.length,
+    this.log.info({ config: source, profiles: this.#pipeline.identify.profiles.names.length, senders: config.senders.length,
       mappings: this.table.size, store: config.mappings.store.type, accounting: config.accounting.mode, ...listening }, 'uid-listener started');
     if (config.log.unmatchedSamples > 0 && samplesPerMinute(config.log) === 0) {
       this.log.warn({ level: config.log.level }, 'log.unmatchedSamples is set but the samples log at debug: set log.level to debug to see them');
@@ -239,7 +238,7 @@ export class App {
         return normalised && this.table.apply(normalised);
       }),
       ...(this.#history ? { history: this.#history } : {}),
-      profiles: () => this.#pipeline.profiles,
+      profiles: () => this.#pipeline.identify.profiles,
       senders: () => this.config.senders,
       mappings: () => this.config.mappings,
       uiDir: join(PACKAGE_ROOT, 'dist', 'ui'),
@@ -251,7 +250,7 @@ export class App {
   /** What a UDP worker needs: the socket as started (a reload cannot move it) and the current pipeline config. */
   #workerSetup(udp: Config['syslog']['udp']): WorkerSetup {
     const { config } = this.#loaded;
-    const { profiles } = this.#pipeline;
+    const { profiles } = this.#pipeline.identify;
     const { ignoreUsers, includeNetworks, excludeNetworks } = config.mappings;
     return {
       udp: { host: udp.host, port: udp.port, receiveBufferBytes: udp.receiveBufferBytes },
@@ -317,7 +316,7 @@ export class App {
     const pipeline = this.#buildPipeline(next);
     const previousConfig = this.#loaded.config;
     const previous = this.#pipeline;
-    addIdentifyStats(this.#retiredIdentify, previous.profiles.stats);
+    addIdentifyStats(this.#retiredIdentify, previous.identify.profiles.stats);
     addNormaliseStats(this.#retiredNormalise, previous.identify.normalise.stats);
     addSenderStats(this.#retiredSenders, previous.identify.senderStats);
     this.#pipeline = pipeline;
@@ -326,7 +325,7 @@ export class App {
     this.#udpWorkers?.reload();
     // Against the config the process started with: a reload that reverts a change has nothing pending.
     const needRestart = restartOnlyChanges(this.#startedConfig, next.config);
-    this.log.info({ profiles: pipeline.profiles.names.length, senders: next.config.senders.length }, 'configuration reloaded');
+    this.log.info({ profiles: pipeline.identify.profiles.names.length, senders: next.config.senders.length }, 'configuration reloaded');
     if (needRestart.length > 0) {
       this.log.warn({ sections: needRestart }, `changes to ${needRestart.join(', ')} take effect at the next restart`);
     }
