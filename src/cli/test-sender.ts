@@ -8,14 +8,14 @@
 import { ConfigError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { SenderTester, type TestResult } from '../identify/tester.js';
+import { senderNamed } from '../syslog/senders.js';
 
 export type MessageTest = (message: string, line: number) => TestResult;
 
 /** The tester for one sender of a config; a ConfigError when the config does not load or names no such sender. */
 export async function senderTester(configFile: string, senderName: string): Promise<MessageTest> {
   const { config, source, profiles } = await loadConfig(configFile);
-  // Sender names are unique without case (config checks), so this finds at most one.
-  const sender = config.senders.find((s) => s.name.toLowerCase() === senderName.toLowerCase());
+  const sender = senderNamed(config.senders, senderName);
   if (!sender) {
     const known = config.senders.map((s) => s.name).join(', ') || 'none';
     throw new ConfigError([{ code: 'UID_ERR_CONFIG_REFERENCE', file: source, line: 1, col: 1,

@@ -32,6 +32,12 @@ interface Admission {
 const DEFAULT_CACHE_SIZE = 8192;
 
 /** Problems with one sender's address or fingerprints, as sentences (for config checks). */
+/** The sender of that name; names are unique without case (config checks), so at most one matches. */
+export function senderNamed<T extends { readonly name: string }>(senders: readonly T[], name: string): T | undefined {
+  const wanted = name.toLowerCase();
+  return senders.find((s) => s.name.toLowerCase() === wanted);
+}
+
 export function senderProblems(sender: SenderConfig): string[] {
   const problems: string[] = [];
   if (!parseNetwork(sender.address)) {

@@ -12,6 +12,7 @@ import type { NormaliseConfig } from '../../identify/normalise.js';
 import type { ProfileSet } from '../../identify/profile-set.js';
 import { SenderTester, testMessage } from '../../identify/tester.js';
 import type { Sender } from '../../syslog/message.js';
+import { senderNamed } from '../../syslog/senders.js';
 import { errorBody } from '../present.js';
 import { errorResponse, ref, UNAUTHORIZED } from '../schemas.js';
 
@@ -65,8 +66,7 @@ export function registerTestProfileRoutes(app: FastifyInstance, profiles: () => 
     const { lines, sender: name } = request.body;
     if (name === undefined) return { items: lines.map((message, i) => testMessage(set, message, i + 1)) };
     const { senders, mappings } = rules();
-    // Sender names are unique without case (config checks), as test-profile --sender finds them.
-    const sender = senders.find((s) => s.name.toLowerCase() === name.toLowerCase());
+    const sender = senderNamed(senders, name);
     if (!sender) return reply.code(404).send(errorBody('UID_ERR_HTTP_NOT_FOUND', `no sender ${JSON.stringify(name)} in the running config`));
     const tester = new SenderTester(set, mappings, sender);
     return { items: lines.map((message, i) => tester.test(message, i + 1)) };
