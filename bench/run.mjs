@@ -11,8 +11,9 @@
  *   identify    the profile matcher alone vs indexOf and plain JS RegExps (micro)
  *   stages      the per-message ingest path taken apart stage by stage (in-process)
  *
-  *   npm run bench [-- --parts udp,http] [--seconds 5] [--repeat 3] [--workers 0,2] [--smoke] [--no-write]
+ *   npm run bench [-- --parts udp,http] [--seconds 5] [--repeat 3] [--workers 0,2] [--mixes steady] [--smoke] [--no-write]
  *
+ * --mixes esm,realistic,steady picks the udp part's traffic (default: all three).
  * --workers lists the `syslog.udp.workers` settings to race (each one a listener of its
  * own in the udp and http parts; the others use the first). --baseline DIR adds, in the udp
  * and accounting parts, the listener built in another checkout (DIR/dist/main.js): before
@@ -48,6 +49,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     repeat: { type: 'string' },
     workers: { type: 'string', default: '0,2' },
+    mixes: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -83,6 +85,7 @@ const ctx = {
   seconds: Number(args.seconds ?? (args.smoke ? 0.3 : 5)),
   repeat: Number(args.repeat ?? (args.smoke ? 1 : 3)),
   workers: args.workers.split(',').map(Number),
+  mixes: args.mixes?.split(','),
   baseline: args.baseline,
   bufferBytes,
   bufferNote,

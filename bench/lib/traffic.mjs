@@ -2,11 +2,13 @@
  * The benchmark traffic (issue 6): Traps ESM LEEF heartbeats (~200 bytes, as the shipped
  * profile's sample shows them) for 50,000 users at 65,536 addresses, and a realistic mix
  * where one message in ten is such a heartbeat and the rest is other syslog of similar
- * size that no profile maps. Files hold one message per line, for the C sender.
+ * size that no profile maps; and the all-identity steady mix (steady.mjs). Files hold one
+ * message per line, for the C sender.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { shippedProfiles, steadyLines } from './steady.mjs';
 
 export const USERS = 50_000;
 export const ADDRESSES = 65_536;
@@ -36,7 +38,10 @@ export function otherMessage(i) {
   return OTHER[i % OTHER.length](i);
 }
 
-/** The two mixes: every message maps, or one in ten does. */
+/** The steady mix's lines (one message per line for the C sender), known once `writeMix` loaded them. */
+let steady = [];
+
+/** The mixes: every message maps, one in ten does, or every one is a real device's login line that refreshes a mapping. */
 export const MIXES = {
   esm: { label: 'all ESM heartbeats (all map)', lines: (addresses) => addresses, message: (i, addresses) => esmMessage(i, addresses) },
   realistic: {
@@ -44,10 +49,19 @@ export const MIXES = {
     lines: (addresses) => addresses * 10,
     message: (i, addresses) => (i % 10 === 0 ? esmMessage(i / 10, addresses) : otherMessage(i)),
   },
+  steady: {
+    label: 'all-identity steady (real login lines of every shipped profile, each address always the same user)',
+    lines: () => steady.length,
+    message: (i) => steady[i % steady.length],
+    prepare: async () => {
+      steady = steadyLines(await shippedProfiles()).map(String).filter((line) => !line.includes('\n'));
+    },
+  },
 };
 
 /** Writes a mix's messages file (each heartbeat address once per cycle); returns its path. */
 export async function writeMix(dir, mix, addresses = ADDRESSES) {
+  await MIXES[mix].prepare?.();
   const { lines, message } = MIXES[mix];
   const path = join(dir, `${mix}-${addresses}.txt`);
   const out = createWriteStream(path);

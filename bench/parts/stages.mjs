@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { micros, table } from '../lib/figures.mjs';
 import { load } from '../lib/machine.mjs';
+import { shippedProfiles, steadyLines } from '../lib/steady.mjs';
 import { esmMessage, otherMessage } from '../lib/traffic.mjs';
 
 const STAGES = ['admit', 'identify', 'normalise', 'table', 'changes'];
@@ -32,11 +33,10 @@ export default {
   title: 'Ingest per stage: where the time goes (in-process, one core)',
   async run(ctx) {
     const dist = (path) => import(`../../dist/${path}`);
-    const [{ loadProfiles }, { PROFILES }, { SenderTable }, { trimmedEnd }, { createNormaliser }, { MemoryMappingTable }, { Accountant }, { EventStreams, EVENT_STREAM_DEFAULTS }] =
-      await Promise.all([dist('config/profiles.js'), import('../lib/listener.mjs'), dist('syslog/senders.js'), dist('syslog/framing.js'),
+    const [{ SenderTable }, { trimmedEnd }, { createNormaliser }, { MemoryMappingTable }, { Accountant }, { EventStreams, EVENT_STREAM_DEFAULTS }] =
+      await Promise.all([dist('syslog/senders.js'), dist('syslog/framing.js'),
         dist('identify/normalise.js'), dist('mappings/memory-table.js'), dist('accounting/accountant.js'), dist('http/event-streams.js')]);
-    const { profiles, issues } = await loadProfiles(PROFILES);
-    if (issues.length > 0) throw new Error(`profiles/ has issues: ${issues.map((i) => i.message).join('; ')}`);
+    const profiles = await shippedProfiles();
 
     const steady = steadyLines(profiles);
     const esm = Array.from({ length: 4096 }, (_, i) => esmMessage(i));
@@ -127,23 +127,6 @@ export default {
     }
   },
 };
-
-/**
- * Every positive sample line of every login profile whose addresses no other line gives to
- * another user: replayed, each address keeps its user (refreshes only, no user changes).
- */
-function steadyLines(profiles) {
-  const logins = profiles.names.filter((name) => profiles.profile(name).event === 'login');
-  const lines = logins.flatMap((name) => (profiles.profile(name).definition.samples ?? []).filter((s) => s.expect.length > 0));
-  const owners = new Map();
-  for (const { expect } of lines) {
-    for (const { ip, user } of expect) {
-      const owner = user.toLowerCase();
-      owners.set(ip, owners.has(ip) && owners.get(ip) !== owner ? null : owner);
-    }
-  }
-  return lines.filter(({ expect }) => expect.every(({ ip }) => owners.get(ip) !== null)).map((s) => Buffer.from(s.message));
-}
 
 /** Best ns per message over rounds of `roundMs`. */
 function nsPerMessage(messages, once, rounds, roundMs) {

@@ -34,7 +34,7 @@ export default {
     const sender = await buildSender(ctx.outDir);
     const addresses = ctx.smoke ? 1024 : ADDRESSES;
     const rates = ctx.smoke ? [20_000, 0] : RATES;
-    const mixes = ctx.smoke ? ['esm'] : Object.keys(MIXES);
+    const mixes = ctx.smoke ? ['esm'] : (ctx.mixes ?? Object.keys(MIXES));
     const missing = rsyslogMissing(false);
     const samples = [];
     for (const mix of mixes) {

@@ -18,6 +18,13 @@
  *   `User <([^>]+)>` — the sticky test is not needed either: the group is the longest run of
  *   class bytes after the leading literal (class-run.ts), judged in JavaScript for a few
  *   nanoseconds a byte instead of a native call.
+ *   An alternative `P (G) S` whose P or S varies in length (`Username ?= ?([^,]+),`,
+ *   `,USERID,login,[^,]*,[^,]*,([^,]+),`) is split instead: sticky tests of P, then G, then S,
+ *   each from where the last ended. RE2 picks submatches leftmost-first, as a backtracker
+ *   would: the first choice of P (in its own priority order) is tried first, and for it the
+ *   first choice of G, then of S. So when all three succeed that is the match, and the group
+ *   is what G's test spanned; when G or S fails there (another choice of P or G would be
+ *   needed), a sticky `exec` of the alternative answers.
  * - exec plan otherwise: `exec` with the `g` flag and `lastIndex`, RE2's own answer.
  *
  * Both give the same results (test/identify/capture.test.ts checks it on random patterns).
@@ -40,11 +47,20 @@ export abstract class Capture {
   abstract find(data: Buffer, from: number): string | null | undefined;
 }
 
+/** The pieces of an alternative `P (G) S` as sticky RE2s, and the alternative's own sticky exec for when they cannot tell. */
+interface Parts {
+  readonly prefix: RE2;
+  readonly group: RE2;
+  /** null: S is empty. */
+  readonly suffix: RE2 | null;
+  readonly exec: RE2;
+}
+
 /** Compiles `pattern` (throws RE2's SyntaxError when RE2 refuses it); `exec` forces the general plan. */
 export function compileCapture(pattern: string, encoding: Encoding, plan: 'auto' | 'exec' = 'auto'): Capture {
-  const exec = new RE2(pattern, 'g');
+  const exec = new ExecCapture(new RE2(pattern, 'g'), encoding);
   const branches = plan === 'auto' ? spanPlan(pattern) : null;
-  return branches === null ? new ExecCapture(exec, encoding) : new SpanCapture(branches, encoding);
+  return branches === null ? exec : new SpanCapture(branches, exec, encoding);
 }
 
 interface Branch {
@@ -57,29 +73,66 @@ interface Branch {
   readonly after: number;
   /** The alternative is `lead (class run) suffix`: decided without RE2 (class-run.ts); else null. */
   readonly run: ClassRun | null;
+  /** The alternative is `P (G) S` with P or S of varying length: the group's bounds come from its parts; else null. */
+  readonly parts: Parts | null;
 }
+
+/**
+ * Leading literals tried in one `find` before RE2's exec takes over from the next one: a
+ * lead that occurs all over a message (`<Data Name=` in Windows XML, `"` in JSON) would
+ * otherwise cost a sticky test or three per occurrence. After that happened, the next
+ * EXEC_AFTER_OVERFLOW calls go to exec straight away: a profile's captures see messages of
+ * one format, so the next is likely alike. Both ways give the same answer; only speed differs.
+ */
+const MAX_CANDIDATES = 4;
+const EXEC_AFTER_OVERFLOW = 64;
 
 class SpanCapture extends Capture {
   readonly plan = 'span';
-  /** Next occurrence of each branch's leading literal (scratch, reused per call). */
+  /** The distinct leading literals (alternatives often share one), and which is each branch's. */
+  private readonly leads: readonly Buffer[];
+  private readonly leadOf: Int32Array;
+  /** Next occurrence of each lead (scratch, reused per call). */
   private readonly next: Int32Array;
+  /** Calls left that go to exec directly (see EXEC_AFTER_OVERFLOW). */
+  private execCalls = 0;
 
-  constructor(private readonly branches: readonly Branch[], encoding: Encoding) {
+  constructor(private readonly branches: readonly Branch[], private readonly exec: ExecCapture, encoding: Encoding) {
     super(encoding);
-    this.next = new Int32Array(branches.length);
+    const leads: Buffer[] = [];
+    this.leadOf = Int32Array.from(branches, ({ lead }) => {
+      const known = leads.findIndex((l) => l.equals(lead));
+      return known === -1 ? leads.push(lead) - 1 : known;
+    });
+    this.leads = leads;
+    this.next = new Int32Array(leads.length);
   }
 
   find(data: Buffer, from: number): string | null | undefined {
-    const { branches, next } = this;
-    for (let b = 0; b < branches.length; b++) next[b] = data.indexOf(branches[b]!.lead, from);
-    for (;;) {
+    if (this.execCalls > 0) {
+      this.execCalls--;
+      return this.execFind(data, from);
+    }
+    const { branches, leads, leadOf, next } = this;
+    for (let l = 0; l < leads.length; l++) next[l] = data.indexOf(leads[l]!, from);
+    for (let tried = 0; ; tried++) {
       let at = -1;
-      for (let b = 0; b < branches.length; b++) if (next[b]! !== -1 && (at === -1 || next[b]! < at)) at = next[b]!;
+      for (let l = 0; l < leads.length; l++) if (next[l]! !== -1 && (at === -1 || next[l]! < at)) at = next[l]!;
       if (at === -1) return undefined;
+      if (tried === MAX_CANDIDATES) {
+        // No match begins before `at` (no lead, or none matched there), so RE2's first match from `at` is the answer.
+        this.execCalls = EXEC_AFTER_OVERFLOW;
+        return this.execFind(data, at);
+      }
       // Leftmost-first: at the leftmost candidate, the first alternative (in pattern order) that matches wins.
       for (let b = 0; b < branches.length; b++) {
-        if (next[b] !== at) continue;
+        if (next[leadOf[b]!] !== at) continue;
         const branch = branches[b]!;
+        if (branch.parts !== null) {
+          const value = this.partsValue(branch.parts, data, at);
+          if (value !== undefined) return value;
+          continue;
+        }
         let end = branch.run === null ? ASK_RE2 : runEnd(branch.run, data, at + branch.lead.length);
         if (end === ASK_RE2) {
           branch.sticky.lastIndex = at;
@@ -89,8 +142,41 @@ class SpanCapture extends Capture {
         this.resume = end;
         return branch.before === null ? null : data.toString(this.encoding, at + branch.before, end - branch.after);
       }
-      for (let b = 0; b < branches.length; b++) if (next[b] === at) next[b] = data.indexOf(branches[b]!.lead, at + 1);
+      for (let l = 0; l < leads.length; l++) if (next[l] === at) next[l] = data.indexOf(leads[l]!, at + 1);
     }
+  }
+
+  private execFind(data: Buffer, from: number): string | null | undefined {
+    const value = this.exec.find(data, from);
+    this.resume = this.exec.resume;
+    return value;
+  }
+
+  /** The group of `P (G) S` matched at `at` (setting `resume`), or undefined when the alternative does not match there. */
+  private partsValue(parts: Parts, data: Buffer, at: number): string | undefined {
+    const { prefix, group, suffix } = parts;
+    prefix.lastIndex = at;
+    if (!prefix.test(data)) return undefined; // no choice of P matches here, so neither does the alternative
+    const start = prefix.lastIndex;
+    group.lastIndex = start;
+    if (group.test(data)) {
+      const end = group.lastIndex;
+      if (suffix === null) {
+        this.resume = end;
+        return data.toString(this.encoding, start, end);
+      }
+      suffix.lastIndex = end;
+      if (suffix.test(data)) {
+        this.resume = suffix.lastIndex;
+        return data.toString(this.encoding, start, end);
+      }
+    }
+    // The first choices do not fit together: RE2 decides (its match, if any, begins at `at`).
+    parts.exec.lastIndex = at;
+    const m = parts.exec.exec(data) as Captures | null;
+    if (m === null) return undefined;
+    this.resume = at + m[0]!.length;
+    return m[1]!.toString(this.encoding);
   }
 }
 
@@ -125,11 +211,38 @@ function spanPlan(pattern: string): Branch[] | null {
   const branches: Branch[] = [];
   for (const { pieces, source } of alternatives) {
     const lead = leadingLiteral(pieces);
+    if (lead === '') return null;
     const span = hasGroups ? groupSpan(pieces) : { before: 0, after: 0 };
-    if (lead === '' || span === undefined) return null;
-    branches.push({ lead: Buffer.from(lead), sticky: new RE2(source, 'y'), before: span?.before ?? null, after: span?.after ?? 0, run: classRun(pieces) });
+    const parts = span === undefined ? splitParts(pieces, source) : null;
+    if (span === undefined && parts === null) return null;
+    branches.push({
+      lead: Buffer.from(lead), sticky: new RE2(source, 'y'), before: span?.before ?? null, after: span?.after ?? 0,
+      run: parts === null ? classRun(pieces) : null, parts,
+    });
   }
   return branches;
+}
+
+/**
+ * The parts of an alternative `P (G) S`: one unquantified capturing group at its top level,
+ * no other capturing group, the leading literal in P. Null for any other shape.
+ */
+function splitParts(pieces: readonly Piece[], source: string): Parts | null {
+  const groupAt = pieces.findIndex(({ atom }) => !noCapture(atom));
+  if (groupAt < 1) return null;
+  const group = pieces[groupAt]!;
+  if (group.quantified || group.atom.kind !== 'group' || !group.atom.capturing) return null;
+  const others = pieces.filter((_, i) => i !== groupAt);
+  if (!others.every(({ atom }) => noCapture(atom) && (atom.kind !== 'group' || everyAtom(atom.body, noCapture)))) return null;
+  if (!everyAtom(group.atom.body, noCapture)) return null;
+  const text = (from: number, to: number) => pieces.slice(from, to).map((p) => p.source).join('');
+  const suffix = text(groupAt + 1, pieces.length);
+  return {
+    prefix: new RE2(text(0, groupAt), 'y'),
+    group: new RE2(group.source, 'y'),
+    suffix: suffix === '' ? null : new RE2(suffix, 'y'),
+    exec: new RE2(source, 'y'),
+  };
 }
 
 function noCapture(atom: Atom): boolean {

@@ -31,6 +31,8 @@ export interface Piece {
   readonly quantified: boolean;
   /** `*?`, `+?`, `??`, `{n,m}?`: prefers fewer repetitions. */
   readonly lazy: boolean;
+  /** This piece's own pattern text, quantifier included. */
+  readonly source: string;
 }
 
 export interface Alternative {
@@ -99,8 +101,9 @@ class Parser {
         start = this.pos;
         continue;
       }
+      const at = this.pos;
       const atom = this.atom(depth);
-      pieces.push({ atom, ...this.quantifier() });
+      pieces.push({ atom, ...this.quantifier(), source: this.src.slice(at, this.pos) });
     }
     out.push({ pieces, source: this.src.slice(start, this.pos) });
     return out;
@@ -237,7 +240,7 @@ class Parser {
           // (?i:…): flags for the group's body only; modelled as a group starting with flags.
           const body = this.alternatives(depth + 1);
           this.close();
-          const flags: Piece = { atom: { kind: 'flags', flags: header[1] }, min: 1, max: 1, quantified: false, lazy: false };
+          const flags: Piece = { atom: { kind: 'flags', flags: header[1] }, min: 1, max: 1, quantified: false, lazy: false, source: '' };
           return { kind: 'group', capturing, body: body.map((a) => ({ ...a, pieces: [flags, ...a.pieces] })) };
         }
       }
