@@ -12,6 +12,7 @@ function found(scanner: LiteralScanner, data: Buffer): number[] {
   const hits = scanner.scan(data, flags);
   const out = [...flags.keys()].filter((i) => flags[i] === 1);
   expect(hits).toBe(out.length);
+  expect([...scanner.hits.subarray(0, hits)].sort((a, b) => a - b)).toEqual(out);
   return out;
 }
 
@@ -28,13 +29,21 @@ describe('LiteralScanner', () => {
     expect(found(scanner, Buffer.alloc(0))).toEqual([]);
   });
 
+  it('searches a short literal with a rare byte apart, so it does not shorten the window, and still finds it', () => {
+    const scanner = new LiteralScanner([Buffer.from(' HIER_'), ...literals]);
+    expect((scanner as unknown as { window: number }).window).toBe(9); // '-722051: ', not ' HIER_'
+    expect(found(scanner, Buffer.from('1.2.3.4 TCP_MISS/200 512 GET http://x/ jdoe HIER_DIRECT/5.6.7.8 -'))).toEqual([0]);
+    expect(found(scanner, Buffer.from('HIER_ at the start, _HIER_, xHIER_, HIER without its underscore'))).toEqual([]);
+    expect(found(scanner, Buffer.from(' HIER_'))).toEqual([0]);
+  });
+
   it('refuses literals shorter than two bytes', () => {
     expect(LiteralScanner.usable(Buffer.from('x'))).toBe(false);
     expect(() => new LiteralScanner([Buffer.from('ab'), Buffer.from('x')])).toThrow(RangeError);
   });
 
   it('agrees with indexOf on any literals and text (property)', () => {
-    const alphabet = fc.constantFrom('a', 'b', 'ab', 'ba', ' ', '=', 'é', '\u0000', '\xff');
+    const alphabet = fc.constantFrom('a', 'b', 'ab', 'ba', ' ', '=', 'é', '\u0000', '\xff', 'Z', '_', 'Z_');
     const text = (max: number) => fc.array(alphabet, { maxLength: max }).map((parts) => Buffer.from(parts.join('')));
     fc.assert(
       fc.property(fc.array(text(8).filter((b) => b.length >= 2), { minLength: 1, maxLength: 6 }), fc.array(text(60), { maxLength: 10 }), (lits, texts) => {
