@@ -64,6 +64,9 @@ export type Normaliser = ((event: IdentityEvent, sender: NormaliseSender) => Ide
   readonly admits: (user: string, ip: string) => boolean;
 };
 
+/** Users whose ignoreUsers verdict is remembered (then forgotten all at once: cheap, and enough for the users a site has). */
+const IGNORE_CACHE_SIZE = 8192;
+
 /** The counter of each rule. */
 const COUNTER = { ignoreUsers: 'ignoredUser', includeNetworks: 'notIncluded', excludeNetworks: 'excluded' } as const;
 
@@ -83,9 +86,21 @@ export function createNormaliser(config: NormaliseConfig, profiles: readonly Nor
     return null;
   };
 
+  // RE2 on a JS string converts it to UTF-8 first, per call; the same users come again and again.
+  const ignoredUsers = new Map<string, boolean>();
+  const ignored = (user: string): boolean => {
+    let verdict = ignoredUsers.get(user);
+    if (verdict === undefined) {
+      verdict = (wholeName !== null && wholeName.test(user)) || (accountName !== null && accountName.test(account(user)));
+      if (ignoredUsers.size >= IGNORE_CACHE_SIZE) ignoredUsers.clear();
+      ignoredUsers.set(user, verdict);
+    }
+    return verdict;
+  };
+
   /** The rule that refuses a user (domain added) at an address, or '' when none does. */
   const refusal = (user: string, ip: string): Rejection => {
-    if ((wholeName !== null && wholeName.test(user)) || (accountName !== null && accountName.test(account(user)))) return 'ignoreUsers';
+    if ((wholeName !== null || accountName !== null) && ignored(user)) return 'ignoreUsers';
     if (include !== null && !include.has(ip)) return 'includeNetworks';
     if (exclude !== null && exclude.has(ip)) return 'excludeNetworks';
     return '';
