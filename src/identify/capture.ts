@@ -64,8 +64,9 @@ export function compileCapture(pattern: string, encoding: Encoding, plan: 'auto'
 }
 
 interface Branch {
-  /** Every match of this alternative begins with these bytes. */
+  /** Every match of this alternative has these bytes at `leadAt` (0, or 1 after a leading one-byte class such as `\s`). */
   readonly lead: Buffer;
+  readonly leadAt: number;
   /** Anchored at `lastIndex`: does this alternative match there, and where does it end? */
   readonly sticky: RE2;
   /** Bytes of the match before and after the value; null for an alternative without a group. */
@@ -89,10 +90,11 @@ const EXEC_AFTER_OVERFLOW = 64;
 
 class SpanCapture extends Capture {
   readonly plan = 'span';
-  /** The distinct leading literals (alternatives often share one), and which is each branch's. */
+  /** The distinct leading literals and where they sit (alternatives often share one), and which is each branch's. */
   private readonly leads: readonly Buffer[];
+  private readonly leadsAt: Int32Array;
   private readonly leadOf: Int32Array;
-  /** Next occurrence of each lead (scratch, reused per call). */
+  /** Where the next match with each lead would begin (scratch, reused per call). */
   private readonly next: Int32Array;
   /** Calls left that go to exec directly (see EXEC_AFTER_OVERFLOW). */
   private execCalls = 0;
@@ -100,11 +102,15 @@ class SpanCapture extends Capture {
   constructor(private readonly branches: readonly Branch[], private readonly exec: ExecCapture, encoding: Encoding) {
     super(encoding);
     const leads: Buffer[] = [];
-    this.leadOf = Int32Array.from(branches, ({ lead }) => {
-      const known = leads.findIndex((l) => l.equals(lead));
-      return known === -1 ? leads.push(lead) - 1 : known;
+    const leadsAt: number[] = [];
+    this.leadOf = Int32Array.from(branches, ({ lead, leadAt }) => {
+      const known = leads.findIndex((l, i) => l.equals(lead) && leadsAt[i] === leadAt);
+      if (known !== -1) return known;
+      leadsAt.push(leadAt);
+      return leads.push(lead) - 1;
     });
     this.leads = leads;
+    this.leadsAt = Int32Array.from(leadsAt);
     this.next = new Int32Array(leads.length);
   }
 
@@ -114,7 +120,7 @@ class SpanCapture extends Capture {
       return this.execFind(data, from);
     }
     const { branches, leads, leadOf, next } = this;
-    for (let l = 0; l < leads.length; l++) next[l] = data.indexOf(leads[l]!, from);
+    for (let l = 0; l < leads.length; l++) next[l] = this.nextStart(data, l, from);
     for (let tried = 0; ; tried++) {
       let at = -1;
       for (let l = 0; l < leads.length; l++) if (next[l]! !== -1 && (at === -1 || next[l]! < at)) at = next[l]!;
@@ -133,7 +139,7 @@ class SpanCapture extends Capture {
           if (value !== undefined) return value;
           continue;
         }
-        let end = branch.run === null ? ASK_RE2 : runEnd(branch.run, data, at + branch.lead.length);
+        let end = branch.run === null ? ASK_RE2 : runEnd(branch.run, data, at + branch.leadAt + branch.lead.length);
         if (end === ASK_RE2) {
           branch.sticky.lastIndex = at;
           end = branch.sticky.test(data) ? branch.sticky.lastIndex : -1;
@@ -142,8 +148,15 @@ class SpanCapture extends Capture {
         this.resume = end;
         return branch.before === null ? null : data.toString(this.encoding, at + branch.before, end - branch.after);
       }
-      for (let l = 0; l < leads.length; l++) if (next[l] === at) next[l] = data.indexOf(leads[l]!, at + 1);
+      for (let l = 0; l < leads.length; l++) if (next[l] === at) next[l] = this.nextStart(data, l, at + 1);
     }
+  }
+
+  /** Where the first match with lead `l` at or after `from` would begin, or -1. */
+  private nextStart(data: Buffer, l: number, from: number): number {
+    const at = this.leadsAt[l]!;
+    const found = data.indexOf(this.leads[l]!, from + at);
+    return found === -1 ? -1 : found - at;
   }
 
   private execFind(data: Buffer, from: number): string | null | undefined {
@@ -210,13 +223,14 @@ function spanPlan(pattern: string): Branch[] | null {
   const hasGroups = !everyAtom(alternatives, noCapture);
   const branches: Branch[] = [];
   for (const { pieces, source } of alternatives) {
-    const lead = leadingLiteral(pieces);
+    const leadAt = leadingClassByte(pieces) ? 1 : 0;
+    const lead = leadingLiteral(leadAt === 0 ? pieces : pieces.slice(pieces.findIndex(({ atom }) => atom.kind === 'class') + 1));
     if (lead === '') return null;
     const span = hasGroups ? groupSpan(pieces) : { before: 0, after: 0 };
     const parts = span === undefined ? splitParts(pieces, source) : null;
     if (span === undefined && parts === null) return null;
     branches.push({
-      lead: Buffer.from(lead), sticky: new RE2(source, 'y'), before: span?.before ?? null, after: span?.after ?? 0,
+      lead: Buffer.from(lead), leadAt, sticky: new RE2(source, 'y'), before: span?.before ?? null, after: span?.after ?? 0,
       run: parts === null ? classRun(pieces) : null, parts,
     });
   }
@@ -247,6 +261,15 @@ function splitParts(pieces: readonly Piece[], source: string): Parts | null {
 
 function noCapture(atom: Atom): boolean {
   return atom.kind !== 'group' || !atom.capturing;
+}
+
+/**
+ * Whether the alternative begins (after zero-width assertions) with one byte of a class, then
+ * literal text: `\suser=(…)`. Its matches are found one byte before that text.
+ */
+function leadingClassByte(pieces: readonly Piece[]): boolean {
+  const first = pieces.find(({ atom }) => atom.kind !== 'assert');
+  return first !== undefined && first.atom.kind === 'class' && !first.atom.nonAscii && !first.quantified;
 }
 
 /** The literal text every match of the alternative starts with (zero-width assertions skipped). */

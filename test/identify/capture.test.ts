@@ -28,6 +28,7 @@ describe('compileCapture', () => {
     ['(\\w+)@acme', 'exec'], // the group comes first
     ['New Logon:.*?Account Name:\\s+(\\S+)', 'span'], // the text before the group varies in length: split into parts
     ['Username ?= ?([^,]+),?\\s', 'span'], // ... and after it
+    ['\\suser=([^\\s"]+)\\s+realm=', 'span'], // one byte of a class, then the literal to look for
     ['user=(?:x|(\\w+))', 'exec'], // the group sits inside another group
     ['(?i)user=(\\w+)', 'exec'], // case-insensitive: literal lengths may change
     ['(a)(b)', 'exec'], // two groups in one alternative
@@ -46,6 +47,11 @@ describe('compileCapture', () => {
     const capture = compileCapture('\\bip=(\\d+)', 'latin1');
     expect(capture.plan).toBe('span');
     expect(all(capture, 'ip=1ip=2 ip=3')).toEqual(['1', '3']);
+  });
+
+  it('finds an alternative that begins with one byte of a class one byte before its literal', () => {
+    const capture = compileCapture('\\suser=[^\\s"]*\\$\\s|\\suser=([^\\s"]+)\\s+realm=', 'latin1');
+    expect(all(capture, 'user=first x\tuser=HOST$ y user=jdoe  realm=Users user=asmith realm=R')).toEqual([null, 'jdoe', 'asmith']);
   });
 
   it('hands a message whose lead occurs all over it to exec, with the same answers', () => {
@@ -97,7 +103,7 @@ describe('compileCapture', () => {
     const varying = fc.constantFrom(' ?', 'a*', 'b+', '[ab]*?', '(?:a|ab)', '(?:=|)', '.*?', '[^=]*', '\\s*', 'a{1,2}');
     const side = fc.array(fc.oneof(fixed, varying), { maxLength: 3 }).map((p) => p.join(''));
     const body = fc.constantFrom('[ab]+', '\\w+', '[^ ]*', 'a|b', '.+?', '.+', 'b*', '(?:ab|a)', '[0-9.]+', '[^=]+?');
-    const alternative = fc.tuple(fc.constantFrom('a', 'b=', '='), side, body, side).map(([lead, before, group, after]) => `${lead}${before}(${group})${after}`);
+    const alternative = fc.tuple(fc.constantFrom('a', 'b=', '=', '\\sa', '[ab]=', '\\b[=]b'), side, body, side).map(([lead, before, group, after]) => `${lead}${before}(${group})${after}`);
     const pattern = fc.array(alternative, { minLength: 1, maxLength: 2 }).map((alts) => alts.join('|'));
     const text = fc.array(fc.constantFrom('a', 'b', '=', ' ', '.', '1', 'é', 'ab=', 'a=b', 'b=a'), { maxLength: 24 }).map((p) => p.join(''));
     fc.assert(
