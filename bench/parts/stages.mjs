@@ -3,12 +3,16 @@
  * in-process, one core, on two mixes, by cumulative prefixes: each row runs the path up
  * to and including its stage, so a stage's own cost is its row minus the one above.
  *
- *   admit       sender lookup by address and transport, trailing-LF trim (udp.ts)
- *   identify    + the sender's matcher: literal prefilter, RE2 event/user/address, capture
+ *   admit       sender lookup by address and transport, trailing-LF trim (udp.ts): what the
+ *               listener does to decode a datagram (it parses no syslog header)
+ *   prefilter   + the literal scan over every profile's literal (literal-scan.ts) alone
+ *   identify    + the rest of the sender's matcher: event regexes where a literal was found,
+ *                 user and address captures
  *   normalise   + default domain, ignoreUsers, networks
  *   table       + MemoryMappingTable.apply (no listener)
- *   changes     + the change delivered to the accountant (records built and queued to a
- *                 spool on disk; its group acknowledges at once) and to the SSE ring
+ *   event ring  + the change delivered to the SSE ring (GET /v1/events)
+ *   accounting  + and to the accountant (records built and queued to a spool on disk; its
+ *                 group acknowledges at once)
  *
  * What is not here: node:dgram's receive (the udp part races a bare receiver: that is the
  * bound) and the kernel. Mixes: the udp part's realistic mix (10% ESM heartbeats, 90% other
@@ -25,7 +29,7 @@ import { load } from '../lib/machine.mjs';
 import { shippedProfiles, steadyLines } from '../lib/steady.mjs';
 import { esmMessage, otherMessage } from '../lib/traffic.mjs';
 
-const STAGES = ['admit', 'identify', 'normalise', 'table', 'changes'];
+const STAGES = ['admit', 'prefilter', 'identify', 'normalise', 'table', 'event ring', 'accounting'];
 const REMOTE = '127.0.0.1';
 
 export default {
@@ -33,10 +37,15 @@ export default {
   title: 'Ingest per stage: where the time goes (in-process, one core)',
   async run(ctx) {
     const dist = (path) => import(`../../dist/${path}`);
-    const [{ SenderTable }, { trimmedEnd }, { createNormaliser }, { MemoryMappingTable }, { Accountant }, { EventStreams, EVENT_STREAM_DEFAULTS }] =
-      await Promise.all([dist('syslog/senders.js'), dist('syslog/framing.js'),
+    const [{ SenderTable }, { trimmedEnd }, { LiteralScanner }, { createNormaliser }, { MemoryMappingTable }, { Accountant }, { EventStreams, EVENT_STREAM_DEFAULTS }] =
+      await Promise.all([dist('syslog/senders.js'), dist('syslog/framing.js'), dist('identify/literal-scan.js'),
         dist('identify/normalise.js'), dist('mappings/memory-table.js'), dist('accounting/accountant.js'), dist('http/event-streams.js')]);
     const profiles = await shippedProfiles();
+    // The literals the matcher of a sender with every profile scans for (matcher.ts: distinct, two bytes or more).
+    const literals = [...new Map(profiles.names.map((name) => profiles.profile(name).literal).filter((l) => l !== null && LiteralScanner.usable(l))
+      .map((l) => [l.toString('latin1'), l])).values()];
+    const scanner = new LiteralScanner(literals);
+    const found = new Uint8Array(literals.length);
 
     const steady = steadyLines(profiles);
     const esm = Array.from({ length: 4096 }, (_, i) => esmMessage(i));
@@ -76,11 +85,12 @@ export default {
     /** The listener's path with a table and sinks of its own; `upTo(stage)` runs it to there. */
     async function pipeline(root, label) {
       const table = new MemoryMappingTable({ timeoutMinutes: 45, maxEntries: 1_000_000 });
-      // The sinks subscribe to a gate that passes changes on only in the last row.
+      // The sinks subscribe to a gate that passes changes on to the first `open` of them: the ring, then the accountant.
       const sinks = [];
-      let open = false;
-      table.subscribe((change) => { if (open) for (const sink of sinks) sink(change); });
+      let open = 0;
+      table.subscribe((change) => { for (let i = 0; i < open; i++) sinks[i](change); });
       const gate = { subscribe: (listener) => { sinks.push(listener); return () => {}; } };
+      const streams = new EventStreams(gate, EVENT_STREAM_DEFAULTS, () => {});
       const accountant = new Accountant({
         config: { mode: 'start-stop', update: { newinfo: true, periodicMinutes: 0 }, suppressNullUsername: true, timezone: 'UTC',
           spool: join(root, label.replace(/\W+/g, '-')), spoolMaxBytes: 1 << 30 },
@@ -88,7 +98,6 @@ export default {
         table: gate,
       });
       await accountant.start();
-      const streams = new EventStreams(gate, EVENT_STREAM_DEFAULTS, () => {});
       const normalise = createNormaliser({ ignoreUsers: ['svc_*'], includeNetworks: [], excludeNetworks: [] });
       let sender;
       let mapped = 0;
@@ -109,9 +118,10 @@ export default {
       };
       return {
         upTo(stage) {
-          open = stage === 'changes';
+          open = stage === 'event ring' ? 1 : stage === 'accounting' ? 2 : 0;
           switch (stage) {
             case 'admit': return (data) => { sink += admit(data).length; };
+            case 'prefilter': return (data) => { if (scanner.scan(admit(data), found) > 0) { sink++; found.fill(0); } };
             case 'identify': return matched(() => { sink++; });
             case 'normalise': return matched(toNormalise);
             default: return matched(toTable);
