@@ -101,6 +101,8 @@ export const StoreSchema = strict({
   })),
   /** Events held while Redis is unreachable; beyond, new ones are dropped and counted. */
   queueMaxEvents: Type.Integer({ minimum: 1, default: 100_000 }),
+  /** The folder that queue is kept in across restarts; default `store-queue` beside the snapshot (`mappings.snapshot.path`). */
+  queuePath: Type.Optional(Path),
   /** How long a silent accounting leader keeps its lease before another listener claims its records. */
   claimIdleSeconds: Type.Integer({ minimum: 1, default: 30 }),
   /** Change-stream entries kept (never trimming what accounting has not acknowledged). */

@@ -3,6 +3,7 @@
  * (memory, the default) or Redis, shared with the other listeners. The app wires what it
  * gets and asks nothing else of the choice.
  */
+import { dirname, join } from 'node:path';
 import type { MappingsConfig } from '../config/schema.js';
 import type { MappingTableEvent } from './events.js';
 import { MemoryMappingTable } from './memory-table.js';
@@ -38,10 +39,16 @@ export function createMappingTable(config: MappingsConfig, options: StoreOptions
     timeoutMinutes,
     maxEntries,
     queueMaxEvents: store.queueMaxEvents,
+    queuePath: outageQueuePath(config),
     streamMaxEntries: store.streamMaxEntries,
     onEvent: options.onEvent,
     onStoreEvent: options.onStoreEvent,
   });
+}
+
+/** The folder of a shared table's outage queue (the listener's state folder: the snapshot's). */
+export function outageQueuePath(config: MappingsConfig): string {
+  return config.store.queuePath ?? join(dirname(config.snapshot.path), 'store-queue');
 }
 
 /** Loads a shared table's replica (or says it starts without); the memory table is ready as built. */
