@@ -19,7 +19,7 @@
  * connection's `ready`, and before each lease attempt: none is tried while acks cannot be
  * sent), so the next leader finds those entries acknowledged instead of sending them again.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../mappings/redis/connect.js';
 import { accountingGroupName, type TableKeys } from '../mappings/redis/keys.js';
 import type { AccountingEvent } from './accounting-events.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
@@ -30,7 +30,7 @@ import { StreamQueue, createConsumerGroup } from './stream-queue.js';
 
 export interface StreamAccountingOptions {
   /** A new connection to the table's Redis. */
-  readonly connect: () => Redis;
+  readonly connect: () => RedisClient;
   readonly keys: TableKeys;
   /** This listener's name: its consumer in each group and the lease's value. */
   readonly consumer: string;
@@ -57,7 +57,7 @@ export class StreamAccounting {
   readonly #admit: (record: AccountingRecord) => boolean;
   readonly #dispatch: Pick<DispatcherOptions, 'window' | 'lookahead' | 'retryBaseMs' | 'retryMaxMs'> | undefined;
   readonly #onEvent: ((event: AccountingEvent) => void) | undefined;
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   /** Per group, on #client: they survive a step-down. */
   readonly #acks: readonly PendingAcks[];
   #lanes: StreamLane[] = [];

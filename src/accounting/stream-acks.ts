@@ -11,13 +11,14 @@
  * record answered an instant before a SIGKILL is lost either way) and would add an fsync
  * per reply.
  */
-import { ReplyError, type Redis } from 'ioredis';
+import { ReplyError } from 'ioredis';
+import type { RedisClient } from '../mappings/redis/connect.js';
 
 export class PendingAcks {
   #ids: string[] = [];
 
   constructor(
-    readonly client: Redis,
+    readonly client: RedisClient,
     readonly stream: string,
     readonly group: string,
   ) {}

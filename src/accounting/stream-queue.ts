@@ -19,7 +19,7 @@
  *    listener sends them sends the same record, task_id = the mapping id made in Redis.
  * 5. At most `lookahead` records are held in memory; the rest wait in Redis.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../mappings/redis/connect.js';
 import { decodeChange } from '../mappings/redis/codec.js';
 import type { RecordQueue } from './dispatcher.js';
 import type { AccountingRecord } from './record.js';
@@ -29,7 +29,7 @@ import type { PendingAcks } from './stream-acks.js';
 
 export interface StreamQueueOptions {
   /** A connection of its own (XREADGROUP BLOCK holds it). */
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** The group's acks, on another connection so they never wait behind a blocked read; they outlive this queue. */
   readonly acks: PendingAcks;
   readonly stream: string;
@@ -220,7 +220,7 @@ export class StreamQueue implements RecordQueue {
  * group would otherwise replay the whole retained history). Listeners create it when
  * their accounting starts, before they take traffic.
  */
-export async function createConsumerGroup(client: Redis, stream: string, group: string): Promise<void> {
+export async function createConsumerGroup(client: RedisClient, stream: string, group: string): Promise<void> {
   try {
     await client.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
   } catch (error) {

@@ -14,7 +14,7 @@
  *   (outage-journal.ts) so a restart finds them, and are applied in order when it is back;
  *   lookups answer from the replica, marked stale.
  */
-import { ReplyError, type Redis } from 'ioredis';
+import { ReplyError } from 'ioredis';
 import { UidError } from '../../errors.js';
 import type { IdentityEvent } from '../../identify/event.js';
 import { ChangeListeners } from '../change-listeners.js';
@@ -24,7 +24,7 @@ import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable 
 import { userKey } from '../user-index.js';
 import { ChangeFeed } from './change-feed.js';
 import { decodeMapping, type LoggedChange } from './codec.js';
-import type { RedisConnector } from './connect.js';
+import type { RedisClient, RedisConnector } from './connect.js';
 import { newRedisStoreStats, type RedisStoreEvent, type RedisStoreStats } from './events.js';
 import { tableKeys, type TableKeys } from './keys.js';
 import { OutageQueue } from './outage-queue.js';
@@ -52,11 +52,11 @@ export interface RedisMappingTableOptions {
 
 type ApplyReply = [string | null, string, string?];
 
-interface ScriptClient extends Redis {
+type ScriptClient = RedisClient & {
   uidApply(...args: (string | number)[]): Promise<ApplyReply>;
   uidSweep(...args: (string | number)[]): Promise<number>;
   uidTrim(...args: (string | number)[]): Promise<string | null>;
-}
+};
 
 type Action = 'login' | 'logout' | 'delete';
 
