@@ -145,15 +145,13 @@ export class StreamAccounting {
       held = await withTimeout(this.leader
         ? this.#client.eval(RENEW, 1, keys.leader, consumer, claimIdleMs).then((r) => r === 1)
         : this.#client.set(keys.leader, consumer, 'PX', claimIdleMs, 'NX').then((r) => r === 'OK'), claimIdleMs / 3);
+      if (held) this.#leaseUntil = asked + claimIdleMs;
     } catch {
+      // No answer: the lease runs on from the last renewal that Redis confirmed, not from this try.
       held = this.leader && Date.now() < this.#leaseUntil - claimIdleMs / 3;
     }
-    if (held) {
-      this.#leaseUntil = asked + claimIdleMs;
-      if (!this.leader) this.#stepUp();
-    } else if (this.leader) {
-      await this.#stepDown();
-    }
+    if (held && !this.leader) this.#stepUp();
+    else if (!held && this.leader) await this.#stepDown();
   }
 
   #stepUp(): void {

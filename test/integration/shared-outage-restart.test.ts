@@ -4,7 +4,9 @@
  * outage-journal.ts); the listener is killed with SIGKILL, restarted while Redis is still
  * down (it starts, degraded, with its queue read back), and when Redis returns every login
  * is applied once, in order with the ones that arrived after the restart, and the TACACS+
- * server receives exactly one START per mapping.
+ * server receives exactly one START per mapping. And records the servers acknowledged
+ * while Redis was down are not sent again when it is back (their XACKs waited,
+ * src/accounting/stream-acks.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { checkFrame } from '../../src/accounting/spool-format.js';
 import { churnIp } from '../support/listener-clients.js';
 import { FLAGS, flagsByTask } from '../support/listener-data.js';
 import { waitUntil, type Listener } from '../support/listener.js';
-import { sendChurn, servedTable, sharedServers, startSharedProcess, testPrefix, waitForSize } from './shared-table-support.js';
+import { sendChurn, servedTable, sharedServers, startShared, startSharedProcess, testPrefix, waitForSize } from './shared-table-support.js';
 
 const servers = sharedServers({ persistent: true });
 
@@ -72,4 +74,28 @@ describe('a shared table when a listener is killed while Redis is down', () => {
     expect(starts.every((n) => n === 1), JSON.stringify([...sessions])).toBe(true);
     expect(starts.reduce((sum, n) => sum + n, 0)).toBe(71);
   }, 90_000);
+
+  it('does not send again the records the server acknowledged while Redis was down', async () => {
+    servers.tacacs.requests.length = 0;
+    servers.tacacs.behaviour.delayMs = 1000; // the answers come after Redis went
+    const listener = await startShared(servers.redis, testPrefix(), servers.accounting());
+    await listener.waitForLog((l) => l['event'] === 'accounting-leader' && l['leader'] === true);
+    const ips = Array.from({ length: 20 }, (_, i) => churnIp(i, 40));
+    await sendChurn(listener, ips.map((ip, i) => ['login', `acked${i}`, ip]));
+    await waitForSize(listener, 20);
+    await waitUntil(() => flagsByTask(servers.tacacs.requests).size === 20, 'the STARTs at the server');
+    await servers.redis.stop();
+    // It loses the lease (Redis gone) after the answers came: their acks wait in memory.
+    const after = listener.lines.length;
+    await listener.waitForLog((l) => l['event'] === 'accounting-leader' && l['leader'] === false, { after });
+    servers.tacacs.behaviour.delayMs = 0;
+    await servers.redis.start();
+    await listener.waitForLog((l) => l['event'] === 'accounting-leader' && l['leader'] === true, { after, timeoutMs: 20_000 });
+    // A probe: read only after what the new lease claimed, so sent after any resend of it.
+    await sendChurn(listener, [['login', 'probe', churnIp(20, 40)]]);
+    await waitUntil(() => flagsByTask(servers.tacacs.requests).size === 21, 'the probe\'s START');
+    // Had the acks been dropped, taking the lease again would claim those 20 entries and send them again.
+    const counts = [...flagsByTask(servers.tacacs.requests).values()].map((flags) => flags.length);
+    expect(counts).toEqual(Array.from({ length: 21 }, () => 1));
+  }, 60_000);
 });
