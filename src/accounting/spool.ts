@@ -1,5 +1,6 @@
 /**
- * The durable accounting spool of one server group (`<accounting.spool>/<group>/`).
+ * The durable accounting spool of one server group (`<accounting.spool>/<group>/`); with
+ * another codec (spool-format.ts), the shared table's outage queue (mappings/redis/outage-journal.ts).
  *
  * Files: append-only segments `seg-<first seq, 16 hex>.log` of checksummed record frames,
  * each with an ack ledger `seg-<…>.acks` (byte layout in spool-format.ts):
