@@ -33,7 +33,8 @@ export function redisConnector(config: RedisStoreConfig, connectionName: string)
         ...(config.tls?.ca ? { ca: readFileSync(config.tls.ca) } : {}),
         ...(config.tls?.cert ? { cert: readFileSync(config.tls.cert) } : {}),
         ...(config.tls?.key ? { key: readFileSync(config.tls.key) } : {}),
-        servername: config.tls?.servername ?? url.hostname,
+        // Cluster nodes are each checked against their own host name (the url's host is not theirs).
+        ...(config.tls?.servername || !config.cluster ? { servername: config.tls?.servername ?? url.hostname } : {}),
       }
     : undefined;
   const auth: RedisOptions = {

@@ -15,6 +15,7 @@
  *   lookups answer from the replica, marked stale.
  */
 import { ReplyError } from 'ioredis';
+import type { Spool } from '../../accounting/spool.js';
 import { UidError } from '../../errors.js';
 import type { IdentityEvent } from '../../identify/event.js';
 import { ChangeListeners } from '../change-listeners.js';
@@ -31,7 +32,6 @@ import { OutageQueue } from './outage-queue.js';
 import { Replica } from './replica.js';
 import { APPLY_SCRIPT, SWEEP_SCRIPT, TRIM_SCRIPT } from './scripts.js';
 import { openOutageJournal } from './outage-journal.js';
-import type { Spool } from '../../accounting/spool.js';
 
 export interface RedisMappingTableOptions {
   readonly connect: RedisConnector;
@@ -141,7 +141,9 @@ export class RedisMappingTable implements MappingTable {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#feed.whenLoaded(), new Promise((resolve) => { timer = setTimeout(resolve, waitMs); })]);
     clearTimeout(timer);
-    void this.#drain(); // what the file held, if Redis was there before it was read
+    // What the file held goes once the replica is loaded, so this listener sees its changes
+    // as changes; or when Redis comes (#back).
+    void this.#drain();
     if (!this.#feed.loaded) {
       this.#announced = true;
       this.#store({ type: 'store-unavailable', code: 'UID_ERR_STORE_UNAVAILABLE', reason: `starting without the shared table: ${this.#lastError}`, queued: this.#queue.size });
