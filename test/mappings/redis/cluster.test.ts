@@ -3,7 +3,8 @@
  * single-node cluster (redis-server --cluster-enabled yes, every slot assigned), reached
  * through ioredis' Cluster client (`mappings.store.cluster`). The whole table is one slot
  * (keys.ts rule 1), so every script runs on one node; the same contract suite as the
- * memory table and plain Redis, and two tables (two listeners) that agree.
+ * memory table and plain Redis, two tables (two listeners) that agree, and an outage of
+ * the cluster with the queue applied when it is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
@@ -17,7 +18,7 @@ const T0 = Date.UTC(2025, 0, 1);
 
 let redis: RedisServer;
 beforeAll(async () => {
-  redis = await RedisServer.start({ cluster: true });
+  redis = await RedisServer.start({ cluster: true, persistent: true }); // persistent: the outage test restarts it
 });
 afterAll(() => redis.close());
 
@@ -59,4 +60,31 @@ describe('two listeners on one Redis Cluster', () => {
       await Promise.all([a.close(), b.close()]);
     }
   });
+
+  it('queues while the cluster is down and applies what waited when it is back', async () => {
+    const table = await redisTable(redis);
+    try {
+      await table.apply(login('10.5.1.1', 'CORP\\before'));
+      await redis.stop();
+      await waitFor(() => table.stale, 'the table stale');
+      expect(table.apply(login('10.5.1.2', 'CORP\\during'))).toBeNull(); // queued
+      expect(table.queueDepth).toBe(1);
+      expect(table.degradedReason).toMatch(/Redis is unreachable/);
+      await redis.start();
+      await waitFor(() => table.queueDepth === 0 && !table.stale, 'the queue applied');
+      await table.caughtUp();
+      expect(table.get('10.5.1.2')?.user).toBe('CORP\\during');
+      expect(table.get('10.5.1.1')?.user).toBe('CORP\\before');
+    } finally {
+      await table.close();
+    }
+  }, 30_000);
 });
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
