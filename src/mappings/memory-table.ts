@@ -28,7 +28,7 @@ import type { IdentityEvent } from '../identify/event.js';
 import { newTableStats, type MappingTableEvent, type MappingTableStats } from './events.js';
 import type { SavedMapping } from './snapshot-format.js';
 import { ChangeListeners } from './change-listeners.js';
-import { SharedMappingStore, type StoredMapping } from './shared-memory/mapping-store.js';
+import { ALREADY_STORED, NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import type { TableShare } from './table-reader.js';
 
@@ -135,6 +135,16 @@ export class MemoryMappingTable implements MappingTable {
     return this.#store.page(cursor, limit, (entry) => this.#store.expiresAt(entry) > now);
   }
 
+  /**
+   * The live entries of the store's buckets from `bucket` on, about `max` of them, to a
+   * binary snapshot's encoder; returns the bucket to go on from, or -1 at the end
+   * (SharedMappingStore.exportEntries: one that stays is handed exactly once).
+   */
+  exportEntries(bucket: number, max: number, sink: RawEntrySink): number {
+    const now = this.#now();
+    return this.#store.exportEntries(bucket, max, (entry) => this.#store.expiresAt(entry) > now, sink);
+  }
+
   delete(ip: string): MappingChange | null {
     const entry = this.#live(ip, this.#now());
     if (entry < 0) return null;
@@ -167,10 +177,11 @@ export class MemoryMappingTable implements MappingTable {
     const evicted = live.splice(0, Math.max(0, live.length - this.#store.capacity));
     const restored: Mapping[] = [];
     for (const mapping of live) {
-      if (this.#store.find(mapping.ip) >= 0) continue; // a duplicate IP: the first (refreshed earlier) stays
       const latest = expiryAt(now, mapping.timeoutMs);
       const capped = mapping.expiresAt > latest ? { ...mapping, expiresAt: latest } : mapping;
-      if (!this.#insert(capped.ip, capped, now)) break;
+      const entry = this.#store.insert(capped.ip, capped);
+      if (entry === ALREADY_STORED) continue; // a duplicate IP: the first (refreshed earlier) stays
+      if (entry < 0) break; // the arena is full (names far longer than usual): the rest stay out
       restored.push(capped);
     }
     return { restored, expired, evicted };
@@ -191,7 +202,7 @@ export class MemoryMappingTable implements MappingTable {
 
   /** Stores a new entry, evicting the least recently refreshed while there is no room. */
   #insert(ip: string, mapping: StoredMapping, now: number): boolean {
-    while (this.#store.insert(ip, mapping) < 0) {
+    while (this.#store.insert(ip, mapping) === NO_ROOM_NOW) {
       if (!this.#makeRoom(now)) return false;
     }
     return true;

@@ -1,10 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SnapshotEvent } from '../../src/mappings/events.js';
 import { MemoryMappingTable } from '../../src/mappings/memory-table.js';
 import { MappingSnapshot, type SnapshotTable } from '../../src/mappings/snapshot.js';
+import { encodeEntry, encodeHeader, encodeTrailer } from '../../src/mappings/snapshot-format.js';
 import type { Mapping } from '../../src/mappings/table.js';
 import { ipFor, login } from './support.js';
 
@@ -122,6 +124,19 @@ describe('MappingSnapshot', () => {
     expect(allOf(next)).toEqual(allOf(table));
   });
 
+  it('still reads a version 2 (JSON Lines) snapshot, and writes version 3 after it', async () => {
+    const saved: Mapping = { id: 'old-1', ip: '10.0.0.1', user: 'ACME\\jdoe', sender: 'esm', profile: 'p', firstSeen: T0 - MINUTE, lastSeen: T0 - MINUTE, expiresAt: T0 + 44 * MINUTE, timeoutMs: 45 * MINUTE };
+    const body = encodeHeader(T0, ['nps']) + encodeEntry(saved);
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(path, body + encodeTrailer(1, createHash('sha256').update(body).digest('hex')));
+    const table = newTable();
+    const snapshot = newSnapshot(table);
+    expect(await snapshot.restore()).toEqual({ restored: [saved], expired: [], evicted: [], startsSentTo: ['nps'] });
+    expect(table.get('10.0.0.1')).toEqual(saved);
+    expect(await snapshot.write()).toBe(true);
+    expect(JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!)).toMatchObject({ version: 3 });
+  });
+
   it('starts empty, silently, when there is no snapshot yet', async () => {
     const table = newTable();
     expect(await newSnapshot(table).restore()).toEqual({ restored: [], expired: [], evicted: [] });
@@ -186,11 +201,11 @@ describe('MappingSnapshot', () => {
     let overlapped = false;
     const watched: SnapshotTable = {
       restore: (m) => table.restore(m),
-      page: (cursor, limit) => {
-        if (cursor === undefined && open++ > 0) overlapped = true;
-        const page = table.page(cursor, limit);
-        if (page.next === undefined) open--;
-        return page;
+      exportEntries: (bucket, max, sink) => {
+        if (bucket === 0 && open++ > 0) overlapped = true;
+        const next = table.exportEntries(bucket, max, sink);
+        if (next < 0) open--;
+        return next;
       },
     };
     const snapshot = newSnapshot(watched, { chunkEntries: 100 });

@@ -28,6 +28,22 @@ import { R_NAME, UserRecords } from './user-records.js';
 /** What the store keeps of a mapping besides its address. */
 export type StoredMapping = Omit<Mapping, 'ip'>;
 
+/**
+ * Receives an entry's stored fields as they are (a binary snapshot's writer): no Mapping
+ * object and no decoded user name. `idPrefix` undefined: `verbatimId` is the whole id.
+ */
+export interface RawEntrySink {
+  entry(
+    key: Int32Array, firstSeen: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string,
+    idPrefix: string | undefined, idNumber: number, verbatimId: string | undefined, userBytes: Buffer, userStart: number, userLength: number,
+  ): void;
+}
+
+/** insert(): the store is full (capacity, or names: the arena): make room and try again. */
+export const NO_ROOM_NOW = -1;
+/** insert(): the address is stored already. */
+export const ALREADY_STORED = -2;
+
 /** Ids the table makes: `${prefix}-${n in base 36}`, n a safe integer. */
 const ID_FORM = /^(.+)-([0-9a-z]{1,11})$/;
 
@@ -44,7 +60,9 @@ export class SharedMappingStore {
   #unused = 0;
   #freed = 0;
   #size = 0;
+  /** The key and bucket of the last find(). */
   readonly #key = new Int32Array(4);
+  #lastBucket = 0;
 
   constructor(capacity: number) {
     const layout = (this.#layout = allocateLayout(capacity));
@@ -84,7 +102,8 @@ export class SharedMappingStore {
     const k2 = key[2]!;
     const k3 = key[3]!;
     const words = this.#words;
-    let next = this.#layout.buckets[bucketOf(this.#layout, keyHash(k0, k1, k2, k3))]!;
+    const bucket = (this.#lastBucket = bucketOf(this.#layout, keyHash(k0, k1, k2, k3)));
+    let next = this.#layout.buckets[bucket]!;
     while (next !== 0) {
       const at = (next - 1) * ENTRY_WORDS;
       if (words[at + 3] === k3 && words[at] === k0 && words[at + 1] === k1 && words[at + 2] === k2) return next - 1;
@@ -94,24 +113,24 @@ export class SharedMappingStore {
   }
 
   /**
-   * Stores a mapping for an address not in the store, at the fresh end of refresh order.
-   * Returns its entry, or -1 when the store is full (capacity or name space): make room
-   * (remove the oldest) and call again.
+   * Stores a mapping for an address at the fresh end of refresh order. Returns its entry,
+   * ALREADY_STORED when the address is there (nothing changed), or NO_ROOM_NOW when the
+   * store is full (capacity or name space): make room (remove the oldest) and call again.
    */
   insert(ip: string, mapping: StoredMapping): number {
-    if (this.#size >= this.#layout.capacity) return -1;
-    const key = this.#key;
+    if (this.find(ip) >= 0) return ALREADY_STORED;
+    if (this.#size >= this.#layout.capacity) return NO_ROOM_NOW;
+    const key = this.#key; // as find() left it
     if (!parseAddressKey(ip, key)) throw new RangeError(`not a canonical address: ${ip}`);
+    const bucket = this.#lastBucket;
     const user = this.#users.acquire(mapping.user);
-    if (user === 0) return -1;
+    if (user === 0) return NO_ROOM_NOW;
     const id = this.#idParts(mapping.id);
     if (id === undefined) {
       this.#users.releaseIfUnused(user);
-      return -1;
+      return NO_ROOM_NOW;
     }
     const entry = this.#take();
-    const hash = keyHash(key[0]!, key[1]!, key[2]!, key[3]!);
-    const bucket = bucketOf(this.#layout, hash);
     const at = entry * ENTRY_WORDS;
     const words = this.#words;
     const counters = this.#layout.counters;
@@ -332,6 +351,44 @@ export class SharedMappingStore {
       }
     }
     return { items };
+  }
+
+  /**
+   * Hands the entries of the buckets from `bucket` on that `include` accepts to `sink`,
+   * stopping after the bucket where the `max`th was handed; returns the bucket to go on
+   * from, or -1 when all are done. Buckets are visited in order and an entry never moves
+   * bucket, so a walk that lets the table change between calls hands an entry present
+   * throughout exactly once.
+   */
+  exportEntries(bucket: number, max: number, include: (entry: number) => boolean, sink: RawEntrySink): number {
+    const { buckets } = this.#layout;
+    const words = this.#words;
+    const slots = this.#slots;
+    const key = new Int32Array(4);
+    const names = this.#arena.bytes;
+    let handed = 0;
+    for (; bucket < buckets.length; bucket++) {
+      if (handed >= max) return bucket;
+      for (let next = buckets[bucket]!; next !== 0; next = words[(next - 1) * ENTRY_WORDS + NEXT]!) {
+        const entry = next - 1;
+        if (!include(entry)) continue;
+        const at = entry * ENTRY_WORDS;
+        const slot = entry * ENTRY_SLOTS;
+        for (let w = 0; w < 4; w++) key[w] = words[at + w]!;
+        const tags = words[at + TAGS]!;
+        const prefix = words[at + PREFIX]!;
+        const name = (words[at + USER]! + R_NAME) * 4;
+        sink.entry(
+          key, slots[slot + FIRST]!, slots[slot + LAST]!, slots[slot + EXPIRES]!, slots[slot + TIMEOUT]!,
+          this.#strings.text(tags & 0xffff), this.#strings.text(tags >>> 16),
+          prefix === VERBATIM_ID ? undefined : this.#strings.text(prefix), slots[slot + ID_SEQ]!,
+          prefix === VERBATIM_ID ? this.#idOf(entry) : undefined,
+          names, name + 4, this.#layout.arena[name >>> 2]!,
+        );
+        handed++;
+      }
+    }
+    return -1;
   }
 
   /** Every entry, least recently refreshed first. */
