@@ -8,7 +8,8 @@
  * - Each mapping has its own timeout (DESIGN §5 "Timeouts per mapping": the event's
  *   `timeoutMs`, else `timeoutMinutes`), so refresh order is not expiry order: the sweep
  *   reads an indexed heap of entries by expiresAt, batched (SWEEP_BATCH per turn), never
- *   a scan and never a timer per entry. A mapping that never expires (timeout 0) is not
+ *   a scan and never a timer per entry; a heartbeat that extends an expiry leaves the heap
+ *   alone until the old time comes (shared-memory/expiry-heap.ts). A mapping that never expires (timeout 0) is not
  *   in the heap.
  * - The table's clock never runs backwards (a wall-clock step back holds it still until
  *   the wall clock catches up), so expiry never happens out of order under clock steps.
@@ -21,7 +22,8 @@
  * sender, profile and timeout, is still a `refreshed` change but moves nothing: its times
  * and its place in refresh order stay (so lastSeen and expiresAt advance at most once a
  * second). Busy senders repeat themselves many times a second; this keeps that from
- * costing a store write each time.
+ * costing a store write each time (and, for recent entries, a new Mapping object: the
+ * store hands back the one it built last until the entry is written).
  */
 import { randomBytes } from 'node:crypto';
 import type { IdentityEvent } from '../identify/event.js';
@@ -31,6 +33,7 @@ import { ChangeListeners } from './change-listeners.js';
 import { ALREADY_STORED, NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import type { TableShare } from './table-reader.js';
+import { sameUser } from './user-index.js';
 
 export interface MemoryMappingTableOptions {
   /** Minutes a mapping lives after its last login when its event names no timeout (PAN-OS User-ID timeout). */
@@ -111,9 +114,9 @@ export class MemoryMappingTable implements MappingTable {
     const entry = this.#live(event.ip, now);
     if (event.event === 'logout') return this.#logout(event, entry);
     if (entry < 0) return this.#add(event, now);
-    if (this.#store.isUserExactly(entry, event.user)) return this.#refresh(entry, event, now, event.user);
-    if (this.#store.isUser(entry, event.user)) return this.#refresh(entry, event, now, undefined);
-    return this.#replace(entry, event, now);
+    const current = this.#store.mapping(entry, event.ip, event.user);
+    if (sameUser(current.user, event.user)) return this.#refresh(entry, current, event, now);
+    return this.#replace(entry, current, event, now);
   }
 
   get(ip: string): Mapping | undefined {
@@ -208,19 +211,17 @@ export class MemoryMappingTable implements MappingTable {
     return true;
   }
 
-  #refresh(entry: number, event: IdentityEvent, now: number, user: string | undefined): MappingChange {
-    const store = this.#store;
+  #refresh(entry: number, current: Mapping, event: IdentityEvent, now: number): MappingChange {
     const timeoutMs = event.timeoutMs ?? this.#defaultTimeoutMs;
-    const newinfo = !store.hasTags(entry, event.sender, event.profile) || store.timeoutMs(entry) !== timeoutMs;
-    if (!newinfo && now - store.lastSeen(entry) < REFRESH_RESOLUTION_MS) {
-      return this.#emit({ kind: 'refreshed', mapping: store.mapping(entry, event.ip, user), newinfo: false });
+    const newinfo = current.sender !== event.sender || current.profile !== event.profile || current.timeoutMs !== timeoutMs;
+    if (!newinfo && now - current.lastSeen < REFRESH_RESOLUTION_MS) {
+      return this.#emit({ kind: 'refreshed', mapping: current, newinfo: false });
     }
-    store.refresh(entry, now, expiryAt(now, timeoutMs), timeoutMs, event.sender, event.profile, true);
-    return this.#emit({ kind: 'refreshed', mapping: store.mapping(entry, event.ip, user), newinfo });
+    const mapping = this.#store.refresh(entry, now, expiryAt(now, timeoutMs), timeoutMs, event.sender, event.profile, true);
+    return this.#emit({ kind: 'refreshed', mapping, newinfo });
   }
 
-  #replace(entry: number, event: IdentityEvent, now: number): MappingChange {
-    const previous = this.#store.mapping(entry, event.ip);
+  #replace(entry: number, previous: Mapping, event: IdentityEvent, now: number): MappingChange {
     const mapping = this.#begin(event, now);
     while (!this.#store.update(entry, mapping, true)) {
       // The new name found no room: evict the least recently refreshed other than this one.
@@ -237,7 +238,7 @@ export class MemoryMappingTable implements MappingTable {
       this.stats.logoutsUnmatched++;
       return null;
     }
-    if (!this.#store.isUser(entry, event.user)) {
+    if (!sameUser(this.#store.mapping(entry, event.ip, event.user).user, event.user)) {
       this.stats.logoutsIgnored++;
       return null;
     }
@@ -274,12 +275,16 @@ export class MemoryMappingTable implements MappingTable {
     this.#sweepMore = undefined;
     const now = this.#now();
     for (let handled = 0; ; handled++) {
-      const next = this.#store.soonest();
-      if (next < 0 || this.#store.expiresAt(next) > now) return;
+      if (this.#store.soonestAt() > now) return;
       if (handled === SWEEP_BATCH) {
         // More may be due: carry on after letting I/O run, rather than block the loop.
         this.#sweepMore = setImmediate(() => this.#sweep()).unref();
         return;
+      }
+      const next = this.#store.soonest();
+      if (this.#store.expiresAt(next) > now) {
+        this.#store.reschedule(next); // refreshed since its node was placed
+        continue;
       }
       const mapping = this.#store.mapping(next);
       this.#store.remove(next);

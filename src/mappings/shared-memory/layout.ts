@@ -15,7 +15,7 @@
  *           the user's chain (USER_PREV, USER_NEXT, index + 1) and HEAP_POS (position + 1).
  * buckets   heads of the address chains (index + 1); a power of two ≥ capacity.
  * counters  one seqlock counter per STRIPE buckets (seqlock.ts).
- * heap      the expiry heap (expiry-heap.ts), entry indexes.
+ * heap      the expiry heap (expiry-heap.ts): entry indexes, and heapKeys their keys.
  * userHeads heads of the user-record chains (user-records.ts).
  * arena     name and string records (arena.ts).
  * strings   interned-string table: [count, record offset of string 0, 1, ...].
@@ -66,6 +66,7 @@ export interface TableBuffers {
   readonly buckets: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
   readonly heap: SharedArrayBuffer;
+  readonly heapKeys: SharedArrayBuffer;
   readonly userHeads: SharedArrayBuffer;
   readonly arena: SharedArrayBuffer;
   readonly strings: SharedArrayBuffer;
@@ -82,6 +83,7 @@ export interface TableLayout {
   readonly buckets: Int32Array;
   readonly counters: Int32Array;
   readonly heap: Int32Array;
+  readonly heapKeys: Float64Array;
   readonly userHeads: Int32Array;
   readonly arena: Int32Array;
   readonly arenaBytes: Uint8Array;
@@ -99,6 +101,7 @@ export function allocateLayout(capacity: number): TableLayout {
     buckets: new SharedArrayBuffer(buckets * 4),
     counters: new SharedArrayBuffer((buckets >>> STRIPE_BITS) * 4),
     heap: new SharedArrayBuffer(capacity * 4),
+    heapKeys: new SharedArrayBuffer(capacity * 8),
     userHeads: new SharedArrayBuffer(buckets * 4),
     arena: new SharedArrayBuffer(Math.max(1 << 16, capacity * ARENA_BYTES_PER_ENTRY)),
     strings: new SharedArrayBuffer((MAX_STRINGS + 1) * 4),
@@ -118,6 +121,7 @@ function viewLayout(buffers: TableBuffers, capacity: number, bucketBits: number)
     buckets: new Int32Array(buffers.buckets),
     counters: new Int32Array(buffers.counters),
     heap: new Int32Array(buffers.heap),
+    heapKeys: new Float64Array(buffers.heapKeys),
     userHeads: new Int32Array(buffers.userHeads),
     arena: new Int32Array(buffers.arena),
     arenaBytes: new Uint8Array(buffers.arena),
@@ -136,7 +140,7 @@ export function layoutOf(share: TableShare): TableLayout {
   const capacity = Number(share.params['capacity']);
   const bucketBits = Number(share.params['bucketBits']);
   const b = share.buffers;
-  const buffers = { header: b['header'], entries: b['entries'], links: b['links'], buckets: b['buckets'], counters: b['counters'], heap: b['heap'], userHeads: b['userHeads'], arena: b['arena'], strings: b['strings'] };
+  const buffers = { header: b['header'], entries: b['entries'], links: b['links'], buckets: b['buckets'], counters: b['counters'], heap: b['heap'], heapKeys: b['heapKeys'], userHeads: b['userHeads'], arena: b['arena'], strings: b['strings'] };
   for (const [name, buffer] of Object.entries(buffers)) {
     if (!(buffer instanceof SharedArrayBuffer)) throw new TypeError(`table share lacks its ${name} buffer`);
   }

@@ -44,6 +44,15 @@ export const NO_ROOM_NOW = -1;
 /** insert(): the address is stored already. */
 export const ALREADY_STORED = -2;
 
+/**
+ * Mapping objects built lately, kept for the entries they were built from until one is
+ * written (a direct-mapped cache on the entry index): a sender repeating a heartbeat many
+ * times a second, or a client asking for the same address, gets the same object again
+ * instead of a new one with its id and user decoded each time. Bounded: at most this many
+ * objects on the JS heap.
+ */
+const RECENT_SLOTS = 4096;
+
 /** Ids the table makes: `${prefix}-${n in base 36}`, n a safe integer. */
 const ID_FORM = /^(.+)-([0-9a-z]{1,11})$/;
 
@@ -60,6 +69,8 @@ export class SharedMappingStore {
   #unused = 0;
   #freed = 0;
   #size = 0;
+  readonly #recent: (Mapping | undefined)[] = new Array<Mapping | undefined>(RECENT_SLOTS);
+  readonly #recentEntry = new Int32Array(RECENT_SLOTS).fill(-1);
   /** The key and bucket of the last find(). */
   readonly #key = new Int32Array(4);
   #lastBucket = 0;
@@ -72,7 +83,7 @@ export class SharedMappingStore {
     this.#strings = new InternedStrings(layout.strings, this.#arena);
     this.#users = new UserRecords(layout.userHeads, layout.bucketBits, this.#arena, layout.arena, layout.links);
     this.#order = new RefreshOrder(layout.links);
-    this.#expiry = new ExpiryHeap(layout.heap, layout.links, layout.slots);
+    this.#expiry = new ExpiryHeap(layout.heap, layout.heapKeys, layout.links, layout.slots);
   }
 
   get size(): number {
@@ -131,6 +142,7 @@ export class SharedMappingStore {
       return NO_ROOM_NOW;
     }
     const entry = this.#take();
+    this.#forget(entry);
     const at = entry * ENTRY_WORDS;
     const words = this.#words;
     const counters = this.#layout.counters;
@@ -158,6 +170,7 @@ export class SharedMappingStore {
     const current = words[at + USER]!;
     const user = this.#arena.equalsString(current + R_NAME, mapping.user) ? current : this.#users.acquire(mapping.user);
     if (user === 0) return false;
+    this.#forget(entry);
     const oldId = this.#verbatimIdOf(entry);
     const id = oldId !== 0 && this.#arena.readString(oldId) === mapping.id ? ([VERBATIM_ID, oldId] as const) : this.#idParts(mapping.id);
     if (id === undefined) {
@@ -180,13 +193,17 @@ export class SharedMappingStore {
 
   /**
    * A refresh: new times, timeout, sender and profile, same user and id (the hot path:
-   * no names written). `fresh` as for update.
+   * no names written). `fresh` as for update. Returns the mapping as it is now (made from
+   * the one built before, when there is one: nothing decoded).
    */
-  refresh(entry: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string, fresh: boolean): void {
+  refresh(entry: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string, fresh: boolean): Mapping {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
     const tags = this.#strings.indexOf(sender) | (this.#strings.indexOf(profile) << 16);
     const stripe = this.#stripeOf(entry);
+    const slot = entry & (RECENT_SLOTS - 1);
+    const before = this.#recentEntry[slot] === entry ? this.#recent[slot] : undefined;
+    this.#forget(entry);
     beginWrite(this.#layout.counters, stripe);
     if (words[at + TAGS] !== tags) Atomics.store(words, at + TAGS, tags);
     storeFloat(words, at + 2 * LAST, lastSeen);
@@ -195,6 +212,11 @@ export class SharedMappingStore {
     endWrite(this.#layout.counters, stripe);
     if (fresh) this.#order.touch(entry);
     this.#expiry.update(entry);
+    if (before === undefined) return this.mapping(entry);
+    const after: Mapping = { id: before.id, ip: before.ip, user: before.user, sender, profile, firstSeen: before.firstSeen, lastSeen, expiresAt, timeoutMs };
+    this.#recent[slot] = after;
+    this.#recentEntry[slot] = entry;
+    return after;
   }
 
   /** Stores `mapping` under its address: a new entry at the fresh end, or the existing one overwritten in place. False when full. */
@@ -211,6 +233,7 @@ export class SharedMappingStore {
     const buckets = this.#layout.buckets;
     const user = words[at + USER]!;
     const verbatimId = this.#verbatimIdOf(entry);
+    this.#forget(entry);
     beginWrite(this.#layout.counters, bucket >>> STRIPE_BITS);
     const next = words[at + NEXT]!;
     if (buckets[bucket] === entry + 1) {
@@ -241,9 +264,21 @@ export class SharedMappingStore {
     return this.#order.after(entry);
   }
 
-  /** The entry that expires first (never-expiring ones excluded), or -1. */
+  /**
+   * The entry at the top of the expiry heap, or -1; nothing expires before soonestAt().
+   * Its own expiresAt may be later (it was extended): then reschedule it and look again.
+   */
   soonest(): number {
     return this.#expiry.peek();
+  }
+
+  soonestAt(): number {
+    return this.#expiry.peekKey();
+  }
+
+  /** Moves an entry whose expiry was extended to its real place in the expiry heap. */
+  reschedule(entry: number): void {
+    this.#expiry.reschedule(entry);
   }
 
   /** Entries of `user` in any case (see user-records.ts). */
@@ -251,32 +286,8 @@ export class SharedMappingStore {
     return this.#users.entriesOf(user);
   }
 
-  /** Whether the entry's user is `user`, case-insensitively. */
-  isUser(entry: number, user: string): boolean {
-    return this.#users.isUser(this.#words[entry * ENTRY_WORDS + USER]!, user);
-  }
-
-  /** Whether the entry's user is exactly `user` (so `user` can stand for it, no decoding). */
-  isUserExactly(entry: number, user: string): boolean {
-    return this.#arena.equalsString(this.#words[entry * ENTRY_WORDS + USER]! + R_NAME, user);
-  }
-
   expiresAt(entry: number): number {
     return this.#slots[entry * ENTRY_SLOTS + EXPIRES]!;
-  }
-
-  lastSeen(entry: number): number {
-    return this.#slots[entry * ENTRY_SLOTS + LAST]!;
-  }
-
-  timeoutMs(entry: number): number {
-    return this.#slots[entry * ENTRY_SLOTS + TIMEOUT]!;
-  }
-
-  /** Whether the entry came from this sender and profile. */
-  hasTags(entry: number, sender: string, profile: string): boolean {
-    const tags = this.#words[entry * ENTRY_WORDS + TAGS]!;
-    return this.#strings.text(tags & 0xffff) === sender && this.#strings.text(tags >>> 16) === profile;
   }
 
   /** The address of an entry, as normaliseAddress writes it. */
@@ -286,8 +297,28 @@ export class SharedMappingStore {
     return formatAddressKey(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!);
   }
 
-  /** The entry as a Mapping (a new object). `ip` and `user`, when the caller has them, save decoding. */
+  /**
+   * The entry as a Mapping: the one built last if the entry was not written since (see
+   * RECENT_SLOTS), else a new one. `ip` (the entry's address) and `user` (a guess: used
+   * when it is exactly the stored name), when the caller has them, save decoding.
+   */
   mapping(entry: number, ip?: string, user?: string): Mapping {
+    const slot = entry & (RECENT_SLOTS - 1);
+    if (this.#recentEntry[slot] === entry) return this.#recent[slot]!;
+    const mapping = this.#build(entry, ip, user);
+    this.#recent[slot] = mapping;
+    this.#recentEntry[slot] = entry;
+    return mapping;
+  }
+
+  #forget(entry: number): void {
+    const slot = entry & (RECENT_SLOTS - 1);
+    if (this.#recentEntry[slot] !== entry) return;
+    this.#recentEntry[slot] = -1;
+    this.#recent[slot] = undefined;
+  }
+
+  #build(entry: number, ip: string | undefined, user: string | undefined): Mapping {
     const words = this.#words;
     const slots = this.#slots;
     const at = entry * ENTRY_WORDS;
@@ -296,7 +327,7 @@ export class SharedMappingStore {
     return {
       id: this.#idOf(entry),
       ip: ip ?? this.ipOf(entry),
-      user: user ?? this.#users.name(words[at + USER]!),
+      user: user !== undefined && this.#arena.equalsString(words[at + USER]! + R_NAME, user) ? user : this.#users.name(words[at + USER]!),
       sender: this.#strings.text(tags & 0xffff),
       profile: this.#strings.text(tags >>> 16),
       firstSeen: slots[slot + FIRST]!,
