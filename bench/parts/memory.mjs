@@ -21,7 +21,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 export default {
   name: 'memory',
-  title: 'Memory and scale: the mapping table at 100k / 1M / 2M',
+  title: 'Memory and scale: the mapping table at 10k / 100k / 1M / 2M',
   async run(ctx) {
     const sizes = ctx.smoke ? [10_000, 20_000] : [10_000, 100_000, 1_000_000, 2_000_000];
     const rows = [];

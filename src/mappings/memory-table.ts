@@ -184,8 +184,8 @@ export class MemoryMappingTable implements MappingTable {
       const capped = mapping.expiresAt > latest ? { ...mapping, expiresAt: latest } : mapping;
       const entry = this.#store.insert(capped.ip, capped);
       if (entry === ALREADY_STORED) continue; // a duplicate IP: the first (refreshed earlier) stays
-      if (entry < 0) break; // the arena is full (names far longer than usual): the rest stay out
-      restored.push(capped);
+      if (entry === NO_ROOM_NOW) evicted.push(mapping); // the name arena is full (names far longer than usual): out, and said so
+      else restored.push(capped);
     }
     return { restored, expired, evicted };
   }
