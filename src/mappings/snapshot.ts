@@ -229,7 +229,7 @@ export class MappingSnapshot {
 }
 
 /** Reads a whole snapshot of any version this build reads; throws SnapshotFormatError or the file system's error. */
-async function readSnapshot(path: string): Promise<{ mappings: SavedMapping[]; startsSentTo: readonly string[] | undefined }> {
+export async function readSnapshot(path: string): Promise<{ mappings: SavedMapping[]; startsSentTo: readonly string[] | undefined }> {
   const file = await readFile(path);
   const lineEnd = file.indexOf(0x0a);
   if (lineEnd === -1) throw new SnapshotFormatError(file.length === 0 ? 0 : 1, file.length === 0 ? 'empty file' : 'line not ended by a newline');
