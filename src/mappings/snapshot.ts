@@ -54,6 +54,7 @@ export interface SnapshotRestore extends RestoreResult {
 export type SnapshotTable = Pick<MemoryMappingTable, 'exportEntries' | 'restore'>;
 
 const NOTHING_RESTORED: RestoreResult = Object.freeze({ restored: [], expired: [], evicted: [] });
+const TEXT_PIECE_BYTES = 1 << 20;
 
 export class MappingSnapshot {
   readonly stats: SnapshotStats = newSnapshotStats();
@@ -235,8 +236,15 @@ export async function readSnapshot(path: string): Promise<{ mappings: SavedMappi
   if (lineEnd === -1) throw new SnapshotFormatError(file.length === 0 ? 0 : 1, file.length === 0 ? 'empty file' : 'line not ended by a newline');
   const { version, startsSentTo } = decodeHeader(file.toString('utf8', 0, lineEnd), [...TEXT_VERSIONS, BINARY_SNAPSHOT_VERSION]);
   if (version === BINARY_SNAPSHOT_VERSION) return { mappings: decodeBinarySnapshot(file, lineEnd + 1), startsSentTo };
+  // JSON Lines: fed a piece at a time, each cut after a line end (one string for a whole
+  // file of millions of lines could pass V8's string length limit).
   const decoder = new SnapshotDecoder();
-  decoder.feed(file.toString('utf8'));
+  for (let at = 0; at < file.length;) {
+    const cut = at + TEXT_PIECE_BYTES >= file.length ? file.length : file.lastIndexOf(0x0a, at + TEXT_PIECE_BYTES) + 1;
+    const end = cut > at ? cut : file.length; // a line longer than a piece: the rest at once
+    decoder.feed(file.toString('utf8', at, end));
+    at = end;
+  }
   return { mappings: decoder.finish(), startsSentTo: decoder.startsSentTo };
 }
 

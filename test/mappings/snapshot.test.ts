@@ -126,13 +126,19 @@ describe('MappingSnapshot', () => {
 
   it('still reads a version 2 (JSON Lines) snapshot, and writes version 3 after it', async () => {
     const saved: Mapping = { id: 'old-1', ip: '10.0.0.1', user: 'ACME\\jdoe', sender: 'esm', profile: 'p', firstSeen: T0 - MINUTE, lastSeen: T0 - MINUTE, expiresAt: T0 + 44 * MINUTE, timeoutMs: 45 * MINUTE };
-    const body = encodeHeader(T0, ['nps']) + encodeEntry(saved);
+    // More than one read piece (1 MiB) of lines, so the text is fed in pieces cut at line ends.
+    const more = Array.from({ length: 20_000 }, (_, i) => ({ ...saved, id: `old-${i + 2}`, ip: ipFor(i + 10), user: `user${i}` }));
+    const body = encodeHeader(T0, ['nps']) + [saved, ...more].map(encodeEntry).join('');
+    expect(body.length).toBeGreaterThan(1 << 20);
     mkdirSync(join(dir, 'data'), { recursive: true });
-    writeFileSync(path, body + encodeTrailer(1, createHash('sha256').update(body).digest('hex')));
+    writeFileSync(path, body + encodeTrailer(more.length + 1, createHash('sha256').update(body).digest('hex')));
     const table = newTable();
     const snapshot = newSnapshot(table);
-    expect(await snapshot.restore()).toEqual({ restored: [saved], expired: [], evicted: [], startsSentTo: ['nps'] });
+    const result = await snapshot.restore();
+    expect(result).toMatchObject({ expired: [], evicted: [], startsSentTo: ['nps'] });
+    expect(result.restored).toHaveLength(more.length + 1);
     expect(table.get('10.0.0.1')).toEqual(saved);
+    expect(table.get(ipFor(20_009))?.user).toBe('user19999');
     expect(await snapshot.write()).toBe(true);
     expect(JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!)).toMatchObject({ version: 3 });
   });
