@@ -17,8 +17,8 @@ import { Arena } from './arena.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { InternedStrings } from './interned-strings.js';
 import {
-  ENTRY_SLOTS, ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, K0, LAST, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER, VERBATIM_ID,
-  allocateLayout, bucketOf, shareOf, type TableLayout,
+  ENTRY_SLOTS, ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, K0, LAST, MAX_ID_NUMBER, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER,
+  VERBATIM_ID, allocateLayout, bucketOf, shareOf, timeoutOf, timeoutWord, userBucketBits, type TableLayout,
 } from './layout.js';
 import { compareKeys, comparePageOrder } from './page-order.js';
 import { RefreshOrder } from './refresh-order.js';
@@ -81,7 +81,7 @@ export class SharedMappingStore {
     this.#slots = layout.slots;
     this.#arena = new Arena(layout.arena);
     this.#strings = new InternedStrings(layout.strings, this.#arena);
-    this.#users = new UserRecords(layout.userHeads, layout.bucketBits, this.#arena, layout.arena, layout.links);
+    this.#users = new UserRecords(layout.userHeads, userBucketBits(layout), this.#arena, layout.arena, layout.links);
     this.#order = new RefreshOrder(layout.links);
     this.#expiry = new ExpiryHeap(layout.heap, layout.heapKeys, layout.links, layout.slots);
   }
@@ -208,12 +208,13 @@ export class SharedMappingStore {
     if (words[at + TAGS] !== tags) Atomics.store(words, at + TAGS, tags);
     storeFloat(words, at + 2 * LAST, lastSeen);
     storeFloat(words, at + 2 * EXPIRES, expiresAt);
-    storeFloat(words, at + 2 * TIMEOUT, timeoutMs);
+    Atomics.store(words, at + TIMEOUT, timeoutWord(timeoutMs));
     endWrite(this.#layout.counters, stripe);
     if (fresh) this.#order.touch(entry);
     this.#expiry.update(entry);
     if (before === undefined) return this.mapping(entry);
-    const after: Mapping = { id: before.id, ip: before.ip, user: before.user, sender, profile, firstSeen: before.firstSeen, lastSeen, expiresAt, timeoutMs };
+    const stored = timeoutOf(timeoutWord(timeoutMs));
+    const after: Mapping = { id: before.id, ip: before.ip, user: before.user, sender, profile, firstSeen: before.firstSeen, lastSeen, expiresAt, timeoutMs: stored };
     this.#recent[slot] = after;
     this.#recentEntry[slot] = entry;
     return after;
@@ -333,7 +334,7 @@ export class SharedMappingStore {
       firstSeen: slots[slot + FIRST]!,
       lastSeen: slots[slot + LAST]!,
       expiresAt: slots[slot + EXPIRES]!,
-      timeoutMs: slots[slot + TIMEOUT]!,
+      timeoutMs: timeoutOf(words[at + TIMEOUT]!),
     };
   }
 
@@ -410,9 +411,9 @@ export class SharedMappingStore {
         const prefix = words[at + PREFIX]!;
         const name = (words[at + USER]! + R_NAME) * 4;
         sink.entry(
-          key, slots[slot + FIRST]!, slots[slot + LAST]!, slots[slot + EXPIRES]!, slots[slot + TIMEOUT]!,
+          key, slots[slot + FIRST]!, slots[slot + LAST]!, slots[slot + EXPIRES]!, timeoutOf(words[at + TIMEOUT]!),
           this.#strings.text(tags & 0xffff), this.#strings.text(tags >>> 16),
-          prefix === VERBATIM_ID ? undefined : this.#strings.text(prefix), slots[slot + ID_SEQ]!,
+          prefix === VERBATIM_ID ? undefined : this.#strings.text(prefix), words[at + ID_SEQ]! >>> 0,
           prefix === VERBATIM_ID ? this.#idOf(entry) : undefined,
           names, name + 4, this.#layout.arena[name >>> 2]!,
         );
@@ -457,17 +458,17 @@ export class SharedMappingStore {
     storeFloat(words, at + 2 * FIRST, mapping.firstSeen);
     storeFloat(words, at + 2 * LAST, mapping.lastSeen);
     storeFloat(words, at + 2 * EXPIRES, mapping.expiresAt);
-    storeFloat(words, at + 2 * TIMEOUT, mapping.timeoutMs);
-    storeFloat(words, at + 2 * ID_SEQ, id[1]);
+    Atomics.store(words, at + TIMEOUT, timeoutWord(mapping.timeoutMs));
+    Atomics.store(words, at + ID_SEQ, id[1] | 0);
   }
 
-  /** [prefix index, number] of an id, or [VERBATIM_ID, its string record]; undefined: no room. */
+  /** [prefix index, number] of an id, or [VERBATIM_ID, its string record] (another form, or a number past MAX_ID_NUMBER); undefined: no room. */
   #idParts(id: string): [number, number] | undefined {
     const dash = id.lastIndexOf('-');
     if (dash > 0) {
       const digits = id.slice(dash + 1);
       const n = parseInt(digits, 36);
-      if (Number.isSafeInteger(n) && n.toString(36) === digits && ID_FORM.test(id)) return [this.#strings.indexOf(id.slice(0, dash)), n];
+      if (Number.isSafeInteger(n) && n <= MAX_ID_NUMBER && n.toString(36) === digits && ID_FORM.test(id)) return [this.#strings.indexOf(id.slice(0, dash)), n];
     }
     const at = this.#arena.alloc(Arena.wordsFor(id, 0));
     if (at === 0) return undefined;
@@ -476,7 +477,7 @@ export class SharedMappingStore {
   }
 
   #verbatimIdOf(entry: number): number {
-    return this.#words[entry * ENTRY_WORDS + PREFIX] === VERBATIM_ID ? this.#slots[entry * ENTRY_SLOTS + ID_SEQ]! : 0;
+    return this.#words[entry * ENTRY_WORDS + PREFIX] === VERBATIM_ID ? this.#words[entry * ENTRY_WORDS + ID_SEQ]! : 0;
   }
 
   #freeString(at: number): void {
@@ -485,7 +486,7 @@ export class SharedMappingStore {
 
   #idOf(entry: number): string {
     const prefix = this.#words[entry * ENTRY_WORDS + PREFIX]!;
-    const n = this.#slots[entry * ENTRY_SLOTS + ID_SEQ]!;
+    const n = this.#words[entry * ENTRY_WORDS + ID_SEQ]! >>> 0;
     if (prefix === VERBATIM_ID) return this.#arena.readString(n);
     // join builds one flat string (a template literal keeps a rope of three pieces).
     return [this.#strings.text(prefix), n.toString(36)].join('-');
