@@ -27,7 +27,7 @@ import { buildHttpServer, listenHttpServer } from './http/server.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
 import { RedisMappingTable } from './mappings/redis/redis-table.js';
-import { changeStreamOf, createMappingTable, startTable, storeHealth, type StoredTable } from './mappings/store.js';
+import { changeStreamOf, createMappingTable, outageQueuePath, startTable, storeHealth, type StoredTable } from './mappings/store.js';
 import { removeForbidden } from './mappings/filter-sweep.js';
 import { MappingSnapshot } from './mappings/snapshot.js';
 import type { Logger } from './observability/logger.js';
@@ -281,6 +281,7 @@ export class App {
     const wanted: [string, string][] = [];
     if (this.#snapshot) wanted.push([`${mappings.snapshot.path}.lock`, 'the snapshot folder']);
     if (this.#accountant) wanted.push([join(accounting.spool, '.lock'), 'the accounting spool']);
+    if (this.table instanceof RedisMappingTable) wanted.push([join(outageQueuePath(mappings), '.lock'), 'the queue for the shared table']);
     if (this.#audit) wanted.push([`${this.#audit.path}.lock`, 'the audit trail']);
     for (const [path, what] of wanted) {
       const lock = await lockState(path, what);

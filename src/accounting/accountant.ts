@@ -21,6 +21,7 @@ import { oversizeField, recordPolicy, recordsForChange, startRecord, stopRecord,
 import { AccountedSessions } from './sessions.js';
 import { StreamAccounting, type StreamAccountingOptions } from './stream-accounting.js';
 import { Spool, type SpoolOptions, type SpoolStats } from './spool.js';
+import { ACCOUNTING_RECORDS } from './spool-format.js';
 import type { AccountingStatus, GroupStatus } from './status.js';
 
 /** A server group as the accountant sees it; the transport's ServerGroup fits as it is. */
@@ -152,7 +153,7 @@ export class Accountant {
     const { config, groups, onEvent } = this.#options;
     this.#lanes = await Promise.all(
       groups.map(async (group) => {
-        const spool = await Spool.open({ ...this.#options.spool, dir: join(config.spool, group.name), group: group.name, maxBytes: config.spoolMaxBytes, onEvent });
+        const spool = await Spool.open({ ...this.#options.spool, codec: ACCOUNTING_RECORDS, dir: join(config.spool, group.name), group: group.name, maxBytes: config.spoolMaxBytes, onEvent });
         const dispatcher = new Dispatcher({ ...this.#options.dispatch, group: group.name, spool, sender: group, onEvent });
         return { group, spool, dispatcher };
       }),

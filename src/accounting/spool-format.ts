@@ -4,11 +4,12 @@
  * Record frame (big-endian), in `seg-<first seq, 16 hex digits>.log`:
  *   0  2  magic 0x53 0x50 ("SP"), where a scan re-synchronises after damage
  *   2  1  format version, 1
- *   3  1  record kind: 0 start, 1 stop, 2 watchdog, 3 watchdog-update
+ *   3  1  record kind, below 4, by the spool's codec: accounting 0 start, 1 stop, 2 watchdog,
+ *         3 watchdog-update (the shared table's outage queue: 0 login, 1 logout)
  *   4  4  payload length L (at most MAX_PAYLOAD)
  *   8  8  sequence number (unsigned, below 2^53, increasing within a spool)
  *  16  4  CRC-32 (IEEE) of bytes 0..15 followed by the payload
- *  20  L  payload: UTF-8 JSON [user, port, remAddr, orderKey, [args...]]
+ *  20  L  payload: UTF-8 JSON, by the codec; accounting [user, port, remAddr, orderKey, [args...]]
  *
  * Ack entry (big-endian), appended to `seg-<…>.acks`: 12 bytes per record that left the
  * spool (acked on SUCCESS, or dropped by the cap policy):
@@ -29,6 +30,21 @@ const TWO_32 = 2 ** 32;
 
 export const KIND_CODES: Readonly<Record<RecordKind, number>> = { start: 0, stop: 1, watchdog: 2, 'watchdog-update': 3 };
 const KINDS: readonly RecordKind[] = ['start', 'stop', 'watchdog', 'watchdog-update'];
+/** Kind bytes are below this in every spool (a larger one is damage). */
+const FRAME_KINDS = 4;
+
+/**
+ * What one spool holds and how it is framed: the kind byte (below 4; 2 and 3 are the
+ * WATCHDOGs the cap policy drops first) and the JSON payload. The accounting spool holds
+ * AccountingRecords; the shared table's outage queue (mappings/redis/outage-journal.ts)
+ * holds identity events in the same files, with the same rules.
+ */
+export interface SpoolCodec<T> {
+  kind(item: T): number;
+  text(item: T): string;
+  /** The item a checked frame holds, or null when its payload is not one (written by a bug). */
+  decode(kind: number, payload: unknown): T | null;
+}
 
 export function isWatchdogCode(kind: number): boolean {
   return kind === KIND_CODES.watchdog || kind === KIND_CODES['watchdog-update'];
@@ -39,13 +55,13 @@ export function payloadText(record: AccountingRecord): string {
   return JSON.stringify([record.user, record.port, record.remAddr, record.orderKey, record.args]);
 }
 
-/** One allocation per record: the payload text is written straight into the frame. */
-export function encodeFrame(seq: number, kind: RecordKind, payload: string, payloadBytes: number): Buffer {
+/** One allocation per record: the payload text is written straight into the frame. `kind`: a record's, or a codec's byte. */
+export function encodeFrame(seq: number, kind: RecordKind | number, payload: string, payloadBytes: number): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER + payloadBytes);
   frame[0] = MAGIC_0;
   frame[1] = MAGIC_1;
   frame[2] = FRAME_VERSION;
-  frame[3] = KIND_CODES[kind];
+  frame[3] = typeof kind === 'number' ? kind : KIND_CODES[kind];
   frame.writeUInt32BE(payloadBytes, 4);
   frame.writeUInt32BE(Math.floor(seq / TWO_32), 8);
   frame.writeUInt32BE(seq >>> 0, 12);
@@ -66,7 +82,7 @@ export function checkFrame(buf: Buffer, offset: number): FrameInfo | null {
   if (buf[offset] !== MAGIC_0 || buf[offset + 1] !== MAGIC_1 || buf[offset + 2] !== FRAME_VERSION) return null;
   const kind = buf[offset + 3]!;
   const length = buf.readUInt32BE(offset + 4);
-  if (kind >= KINDS.length || length > MAX_PAYLOAD || offset + FRAME_HEADER + length > buf.length) return null;
+  if (kind >= FRAME_KINDS || length > MAX_PAYLOAD || offset + FRAME_HEADER + length > buf.length) return null;
   const header = buf.subarray(offset, offset + 16);
   const payload = buf.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + length);
   if (crc32(payload, crc32(header)) !== buf.readUInt32BE(offset + 16)) return null;
@@ -82,19 +98,33 @@ export function resync(buf: Buffer, from: number): number {
   return -1;
 }
 
-/** The record in a checked frame, or null when its payload is not one (written by a bug). */
-export function decodeFrame(buf: Buffer, offset: number, info: FrameInfo): AccountingRecord | null {
+/** The accounting spool's codec. */
+export const ACCOUNTING_RECORDS: SpoolCodec<AccountingRecord> = {
+  kind: (record) => KIND_CODES[record.kind],
+  text: payloadText,
+  decode(kind, value) {
+    if (kind >= KINDS.length || !Array.isArray(value) || value.length !== 5) return null;
+    const [user, port, remAddr, orderKey, args] = value as unknown[];
+    if (typeof user !== 'string' || typeof port !== 'string' || typeof remAddr !== 'string' || typeof orderKey !== 'string') return null;
+    if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) return null;
+    return { kind: KINDS[kind]!, user, port, remAddr, orderKey, args: args as string[] };
+  },
+};
+
+/** The item in a checked frame, or null when its payload is not one of `codec`'s (written by a bug). */
+export function decodeFrameWith<T>(codec: SpoolCodec<T>, buf: Buffer, offset: number, info: FrameInfo): T | null {
   let value: unknown;
   try {
     value = JSON.parse(buf.toString('utf8', offset + FRAME_HEADER, offset + info.size));
   } catch {
     return null;
   }
-  if (!Array.isArray(value) || value.length !== 5) return null;
-  const [user, port, remAddr, orderKey, args] = value as unknown[];
-  if (typeof user !== 'string' || typeof port !== 'string' || typeof remAddr !== 'string' || typeof orderKey !== 'string') return null;
-  if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) return null;
-  return { kind: KINDS[info.kind]!, user, port, remAddr, orderKey, args: args as string[] };
+  return codec.decode(info.kind, value);
+}
+
+/** The accounting record in a checked frame, or null. */
+export function decodeFrame(buf: Buffer, offset: number, info: FrameInfo): AccountingRecord | null {
+  return decodeFrameWith(ACCOUNTING_RECORDS, buf, offset, info);
 }
 
 export function encodeAck(seq: number, into: Buffer, offset: number): void {

@@ -6,26 +6,26 @@
  */
 import { mkdir, open } from 'node:fs/promises';
 import type { AccountingRecord } from './record.js';
-import { ACK_ENTRY, checkFrame, decodeFrame, encodeAck } from './spool-format.js';
+import { ACK_ENTRY, checkFrame, decodeFrameWith, encodeAck, type SpoolCodec } from './spool-format.js';
 import { fsyncDir, listSegments, loadSegment, removeSegmentFiles, rewriteSegment } from './spool-files.js';
 import { Segment } from './spool-segment.js';
 
-export interface SpooledRecord {
+export interface SpooledRecord<T = AccountingRecord> {
   readonly seq: number;
-  readonly record: AccountingRecord;
+  readonly record: T;
 }
 
-export interface SpoolBatch {
-  readonly records: SpooledRecord[];
+export interface SpoolBatch<T = AccountingRecord> {
+  readonly records: SpooledRecord<T>[];
   /** Where the next read continues: past every record this one looked at. */
   readonly nextSeq: number;
 }
 
-export interface QueuedRecord {
+export interface QueuedRecord<T = AccountingRecord> {
   readonly seq: number;
   readonly kind: number;
   readonly frame: Buffer;
-  readonly record: AccountingRecord;
+  readonly record: T;
 }
 
 export interface StoreHooks {
@@ -38,7 +38,7 @@ export interface StoreHooks {
 /** One disk read brings at most this much of a segment back. */
 const READ_CHUNK = 1024 * 1024;
 
-export class SegmentStore {
+export class SegmentStore<T = AccountingRecord> {
   nextSeq = 1;
   liveRecords = 0;
   liveBytes = 0;
@@ -47,13 +47,14 @@ export class SegmentStore {
   /** Emptied sealed segments whose files are removed on the next disk turn. */
   #doomed: Segment[] = [];
   #acksPending = false;
-  readonly #cache = new Map<number, AccountingRecord>();
+  readonly #cache = new Map<number, T>();
 
   constructor(
     readonly dir: string,
     readonly segmentBytes: number,
     readonly cacheMax: number,
     readonly hooks: StoreHooks,
+    readonly codec: SpoolCodec<T>,
   ) {}
 
   get diskBytes(): number {
@@ -94,7 +95,7 @@ export class SegmentStore {
   }
 
   /** Writes and fdatasyncs a batch, then indexes it; throws when it could not be made durable. */
-  async write(batch: readonly QueuedRecord[], bytes: number): Promise<void> {
+  async write(batch: readonly QueuedRecord<T>[], bytes: number): Promise<void> {
     const segment = await this.#writableSegment(batch[0]!.seq);
     const fh = segment.fh!;
     try {
@@ -142,8 +143,8 @@ export class SegmentStore {
   }
 
   /** Up to `max` live records with seq >= fromSeq, in order: from the cache, else from disk. */
-  async read(fromSeq: number, max: number): Promise<SpoolBatch> {
-    const records: SpooledRecord[] = [];
+  async read(fromSeq: number, max: number): Promise<SpoolBatch<T>> {
+    const records: SpooledRecord<T>[] = [];
     let nextSeq = fromSeq;
     for (;;) {
       nextSeq = this.#takeCached(nextSeq, max, records);
@@ -157,8 +158,8 @@ export class SegmentStore {
   }
 
   /** The part of `read` that needs no disk: cached records up to the first that is not cached. */
-  readCached(fromSeq: number, max: number): SpoolBatch {
-    const records: SpooledRecord[] = [];
+  readCached(fromSeq: number, max: number): SpoolBatch<T> {
+    const records: SpooledRecord<T>[] = [];
     return { records, nextSeq: this.#takeCached(fromSeq, max, records) };
   }
 
@@ -167,7 +168,7 @@ export class SegmentStore {
    * where to go on: past the last record looked at, or the seq of a live record that is not
    * cached.
    */
-  #takeCached(fromSeq: number, max: number, out: SpooledRecord[]): number {
+  #takeCached(fromSeq: number, max: number, out: SpooledRecord<T>[]): number {
     let nextSeq = fromSeq;
     for (const segment of this.#segments) {
       if (segment.lastSeq < nextSeq) continue;
@@ -246,7 +247,7 @@ export class SegmentStore {
   }
 
   /** Reads positions [pos, …) of one segment in one go; returns the next position. */
-  async #readFromDisk(segment: Segment, pos: number, max: number, out: SpooledRecord[]): Promise<number> {
+  async #readFromDisk(segment: Segment, pos: number, max: number, out: SpooledRecord<T>[]): Promise<number> {
     const start = segment.offsetAt(pos);
     let end = pos + 1;
     while (end < segment.count && end - pos < max && segment.offsetAt(end) + segment.sizeAt(end) - start <= READ_CHUNK) end++;
@@ -258,7 +259,7 @@ export class SegmentStore {
       if (segment.isGone(at)) continue;
       const offset = segment.offsetAt(at) - start;
       const frame = offset + segment.sizeAt(at) <= bytesRead ? checkFrame(data, offset) : null;
-      const record = frame && frame.seq === segment.seqAt(at) ? decodeFrame(data, offset, frame) : null;
+      const record = frame && frame.seq === segment.seqAt(at) ? decodeFrameWith(this.codec, data, offset, frame) : null;
       if (record) {
         out.push({ seq: frame!.seq, record });
       } else {

@@ -1,5 +1,6 @@
 /**
- * The durable accounting spool of one server group (`<accounting.spool>/<group>/`).
+ * The durable accounting spool of one server group (`<accounting.spool>/<group>/`); with
+ * another codec (spool-format.ts), the shared table's outage queue (mappings/redis/outage-journal.ts).
  *
  * Files: append-only segments `seg-<first seq, 16 hex>.log` of checksummed record frames,
  * each with an ack ledger `seg-<…>.acks` (byte layout in spool-format.ts):
@@ -15,7 +16,9 @@
  *    policy. Acks are appended to the segment's ledger without an fsync of their own
  *    (at-least-once: after a power cut a few acked records may be sent again; none is
  *    lost; `close` makes them durable). A segment whose records are all gone is deleted;
- *    the active segment rolls at `segmentBytes`.
+ *    the active segment rolls at `segmentBytes`. A record acked before its batch was
+ *    written (the outage queue applies an event before its group commit) leaves the spool
+ *    as soon as it is written.
  * 3. Replay: `open` indexes every segment an earlier run left, minus its acks, and `read`
  *    returns the live records in sequence order, oldest first.
  * 4. Damage: a frame whose checksum fails or that is cut short is skipped (the scan resumes
@@ -33,15 +36,17 @@
  */
 import type { AccountingEvent } from './accounting-events.js';
 import type { AccountingRecord } from './record.js';
-import { FRAME_HEADER, KIND_CODES, encodeFrame, isWatchdogCode, payloadText } from './spool-format.js';
+import { FRAME_HEADER, encodeFrame, isWatchdogCode, type SpoolCodec } from './spool-format.js';
 import { SpoolHealth, type SpoolStats } from './spool-health.js';
 import { SegmentStore, type QueuedRecord, type SpoolBatch } from './spool-store.js';
 
 export type { SpoolBatch, SpooledRecord } from './spool-store.js';
 export type { SpoolStats } from './spool-health.js';
 
-export interface SpoolOptions {
+export interface SpoolOptions<T = AccountingRecord> {
   readonly dir: string;
+  /** What the spool holds (spool-format.ts): ACCOUNTING_RECORDS for accounting. */
+  readonly codec: SpoolCodec<T>;
   /** The server group, named in events. */
   readonly group: string;
   /** Bytes of live records (`accounting.spoolMaxBytes`). */
@@ -58,18 +63,23 @@ export interface SpoolOptions {
 /** While the directory cannot be read, appends are refused and reading it is retried this often. */
 const SCAN_RETRY_MS = 1000;
 
-export class Spool {
+export class Spool<T = AccountingRecord> {
   /** Called after each batch is written (the dispatcher reads then). */
   onDurable: (() => void) | undefined;
   readonly #health: SpoolHealth;
-  readonly #store: SegmentStore;
+  readonly #store: SegmentStore<T>;
+  readonly #codec: SpoolCodec<T>;
   readonly #maxBytes: number;
   readonly #batchDelayMs: number;
   readonly #batchMax: number;
-  #queue: QueuedRecord[] = [];
+  #queue: QueuedRecord<T>[] = [];
   #queuedRecords = 0;
   #queuedBytes = 0;
   readonly #goneWaiters = new Map<number, () => void>();
+  /** Records from this seq on are queued or being written, not yet in the files. */
+  #firstUnwritten = 1;
+  /** Of those, the ones already acked. */
+  readonly #earlyAcks = new Set<number>();
   /** Every file operation runs on this chain, one at a time. */
   #io: Promise<unknown> = Promise.resolve();
   #flushing: Promise<void> | null = null;
@@ -81,8 +91,9 @@ export class Spool {
   #closing = false;
   #closed = false;
 
-  private constructor(options: SpoolOptions) {
+  private constructor(options: SpoolOptions<T>) {
     this.#maxBytes = options.maxBytes;
+    this.#codec = options.codec;
     this.#health = new SpoolHealth(options.group, options.maxBytes, options.onEvent);
     this.#batchDelayMs = options.batchDelayMs ?? 2;
     this.#batchMax = options.batchMaxRecords ?? 512;
@@ -90,11 +101,11 @@ export class Spool {
     this.#store = new SegmentStore(options.dir, segmentBytes, options.cacheRecords ?? 8192, {
       onDamage: (file, regions, bytes) => this.#health.damaged(file, regions, bytes),
       onRemoved: (seq) => this.#removed(seq),
-    });
+    }, options.codec);
   }
 
   /** Opens (creating) the directory and indexes what an earlier run left. Never throws. */
-  static async open(options: SpoolOptions): Promise<Spool> {
+  static async open<T>(options: SpoolOptions<T>): Promise<Spool<T>> {
     const spool = new Spool(options);
     spool.#lastScanAt = Date.now();
     await spool.#serial(() => spool.#scan());
@@ -126,13 +137,13 @@ export class Spool {
   }
 
   /** Queues a record; returns its sequence number, or 0 when refused (counted and reported). */
-  append(record: AccountingRecord): number {
+  append(record: T): number {
     if (this.#closing || !this.#scanned) {
       this.#health.stats.refused++;
       if (!this.#closing) this.#retryScan();
       return 0;
     }
-    const payload = payloadText(record);
+    const payload = this.#codec.text(record);
     const payloadBytes = Buffer.byteLength(payload);
     const size = FRAME_HEADER + payloadBytes;
     if (this.bytes + size > this.#maxBytes && !this.#makeRoom(size)) {
@@ -142,7 +153,8 @@ export class Spool {
     }
     if (this.#health.cap !== 'ok' && this.bytes + size <= this.#maxBytes * 0.9) this.#health.setCap('ok');
     const seq = this.#store.nextSeq++;
-    this.#queue.push({ seq, kind: KIND_CODES[record.kind], frame: encodeFrame(seq, record.kind, payload, payloadBytes), record });
+    const kind = this.#codec.kind(record);
+    this.#queue.push({ seq, kind, frame: encodeFrame(seq, kind, payload, payloadBytes), record });
     this.#queuedRecords++;
     this.#queuedBytes += size;
     this.#health.stats.appended++;
@@ -164,12 +176,12 @@ export class Spool {
    * from `fromSeq` on, up to `max` or to the first one only the disk still holds. Safe
    * outside the I/O chain: it touches no file, and the index changes only between awaits.
    */
-  readCached(fromSeq: number, max: number): SpoolBatch {
+  readCached(fromSeq: number, max: number): SpoolBatch<T> {
     return this.#scanned && !this.#closed ? this.#store.readCached(fromSeq, max) : { records: [], nextSeq: fromSeq };
   }
 
   /** Up to `max` live written records with seq >= fromSeq, in order (from the cache, else the disk). */
-  read(fromSeq: number, max: number): Promise<SpoolBatch> {
+  read(fromSeq: number, max: number): Promise<SpoolBatch<T>> {
     return this.#serial(() =>
       this.#store.read(fromSeq, max).catch((error: unknown) => {
         this.#health.ioError(error); // the dispatcher asks again after the next batch
@@ -184,7 +196,9 @@ export class Spool {
 
   /** The record was delivered (SUCCESS): it leaves the spool. Unknown or gone seqs are ignored. */
   ack(seq: number): void {
-    if (!this.#closed && this.#store.remove(seq)) this.#health.stats.acked++;
+    if (this.#closed) return;
+    if (this.#store.remove(seq)) this.#health.stats.acked++;
+    else if (seq >= this.#firstUnwritten && seq < this.#store.nextSeq) this.#earlyAcks.add(seq);
   }
 
   /**
@@ -221,6 +235,7 @@ export class Spool {
   async #scan(): Promise<void> {
     try {
       const found = await this.#store.scan();
+      this.#firstUnwritten = this.#store.nextSeq;
       this.#scanned = true;
       this.#health.ioRecovered();
       this.#health.onEvent?.({ type: 'spool-opened', group: this.#health.group, records: found.records, bytes: this.#store.liveBytes, segments: found.segments });
@@ -266,8 +281,10 @@ export class Spool {
       if (batch === this.#queue) this.#queue = [];
       let bytes = 0;
       for (const queued of batch) bytes += queued.frame.length;
+      let written = false;
       try {
         await this.#store.write(batch, bytes);
+        written = true;
         this.#health.ioRecovered();
       } catch (error) {
         this.#health.stats.refused += batch.length;
@@ -275,6 +292,10 @@ export class Spool {
       } finally {
         this.#queuedRecords -= batch.length;
         this.#queuedBytes -= bytes;
+        this.#firstUnwritten = batch[batch.length - 1]!.seq + 1;
+      }
+      if (this.#earlyAcks.size > 0) {
+        for (const { seq } of batch) if (this.#earlyAcks.delete(seq) && written && this.#store.remove(seq)) this.#health.stats.acked++;
       }
       this.onDurable?.();
     }

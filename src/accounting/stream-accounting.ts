@@ -13,18 +13,24 @@
  * a third of the period is left. Should two leaders still overlap (a process stalled, a
  * partition), the new one only claims records idle for claimIdleSeconds, never ones the
  * other is sending right now; a record may then go twice, none is lost.
+ *
+ * Acks outlive leadership (stream-acks.ts): a leader that lost Redis keeps the XACKs of
+ * records the servers acknowledged meanwhile, sends them as soon as Redis answers (on the
+ * connection's `ready`, and before each lease attempt: none is tried while acks cannot be
+ * sent), so the next leader finds those entries acknowledged instead of sending them again.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../mappings/redis/connect.js';
 import { accountingGroupName, type TableKeys } from '../mappings/redis/keys.js';
 import type { AccountingEvent } from './accounting-events.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import type { AccountingRecord, RecordSender } from './record.js';
 import type { RecordPolicy } from './records.js';
+import { PendingAcks } from './stream-acks.js';
 import { StreamQueue, createConsumerGroup } from './stream-queue.js';
 
 export interface StreamAccountingOptions {
   /** A new connection to the table's Redis. */
-  readonly connect: () => Redis;
+  readonly connect: () => RedisClient;
   readonly keys: TableKeys;
   /** This listener's name: its consumer in each group and the lease's value. */
   readonly consumer: string;
@@ -51,7 +57,9 @@ export class StreamAccounting {
   readonly #admit: (record: AccountingRecord) => boolean;
   readonly #dispatch: Pick<DispatcherOptions, 'window' | 'lookahead' | 'retryBaseMs' | 'retryMaxMs'> | undefined;
   readonly #onEvent: ((event: AccountingEvent) => void) | undefined;
-  readonly #client: Redis;
+  readonly #client: RedisClient;
+  /** Per group, on #client: they survive a step-down. */
+  readonly #acks: readonly PendingAcks[];
   #lanes: StreamLane[] = [];
   #timer: NodeJS.Timeout | undefined;
   #leaseUntil = 0;
@@ -72,6 +80,8 @@ export class StreamAccounting {
     this.#dispatch = setup.dispatch;
     this.#onEvent = setup.onEvent;
     this.#client = options.connect();
+    this.#acks = setup.groups.map((group) => new PendingAcks(this.#client, options.keys.log, accountingGroupName(group.name)));
+    this.#client.on('ready', () => void this.#flushAcks().catch(() => {}));
   }
 
   /** This listener sends the stream's records now. */
@@ -109,6 +119,7 @@ export class StreamAccounting {
     await this.#turn;
     const wasLeader = this.leader;
     await this.#stepDown();
+    await withTimeout(this.#flushAcks(), this.#options.claimIdleMs).catch(() => {});
     if (wasLeader) await this.#client.eval(RELEASE, 1, this.#options.keys.leader, this.#options.consumer).catch(() => {});
     this.#client.disconnect();
   }
@@ -117,8 +128,15 @@ export class StreamAccounting {
     this.#turn = this.#turn.then(() => (this.#stopped ? undefined : this.#lease())).catch(() => {});
   }
 
+  /** Every group's acks waiting for Redis; rejects if any cannot be sent yet. */
+  async #flushAcks(): Promise<void> {
+    await Promise.all(this.#acks.map((acks) => acks.flush()));
+  }
+
   async #lease(): Promise<void> {
     const { keys, consumer, claimIdleMs } = this.#options;
+    // Our acks land before we compete for the lease (and claim what is still pending).
+    if (!this.leader && (await withTimeout(this.#flushAcks(), claimIdleMs / 3).then(() => false, () => true))) return;
     const asked = Date.now();
     let held: boolean;
     try {
@@ -127,22 +145,20 @@ export class StreamAccounting {
       held = await withTimeout(this.leader
         ? this.#client.eval(RENEW, 1, keys.leader, consumer, claimIdleMs).then((r) => r === 1)
         : this.#client.set(keys.leader, consumer, 'PX', claimIdleMs, 'NX').then((r) => r === 'OK'), claimIdleMs / 3);
+      if (held) this.#leaseUntil = asked + claimIdleMs;
     } catch {
+      // No answer: the lease runs on from the last renewal that Redis confirmed, not from this try.
       held = this.leader && Date.now() < this.#leaseUntil - claimIdleMs / 3;
     }
-    if (held) {
-      this.#leaseUntil = asked + claimIdleMs;
-      if (!this.leader) this.#stepUp();
-    } else if (this.leader) {
-      await this.#stepDown();
-    }
+    if (held && !this.leader) this.#stepUp();
+    else if (!held && this.leader) await this.#stepDown();
   }
 
   #stepUp(): void {
     const { keys, consumer } = this.#options;
-    this.#lanes = this.#groups.map((group) => {
+    this.#lanes = this.#groups.map((group, i) => {
       const queue = new StreamQueue({
-        client: this.#options.connect(), acker: this.#options.connect(), stream: keys.log, group: accountingGroupName(group.name),
+        client: this.#options.connect(), acks: this.#acks[i]!, stream: keys.log, group: accountingGroupName(group.name),
         consumer, policy: this.#policy, admit: this.#admit, claimIdleMs: this.#options.claimIdleMs,
       });
       const dispatcher = new Dispatcher({ ...this.#dispatch, group: group.name, spool: queue, sender: group, onEvent: this.#onEvent });

@@ -13,23 +13,25 @@
  *    new ones (XREADGROUP `>`).
  * 3. An entry is acknowledged (XACK) only once every record it yields was acknowledged
  *    by a TACACS+ server (RFC 8907 §7.2 REPLY with status SUCCESS), or yields none, or
- *    was discarded as never sendable. Acks that cannot reach Redis are kept and retried.
+ *    was discarded as never sendable. Acks that cannot reach Redis are kept and retried,
+ *    also after this queue stopped (stream-acks.ts).
  * 4. Records are built from the entry alone (its change and time `t`), so whichever
  *    listener sends them sends the same record, task_id = the mapping id made in Redis.
  * 5. At most `lookahead` records are held in memory; the rest wait in Redis.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../mappings/redis/connect.js';
 import { decodeChange } from '../mappings/redis/codec.js';
 import type { RecordQueue } from './dispatcher.js';
 import type { AccountingRecord } from './record.js';
 import { recordsForChange, type RecordPolicy } from './records.js';
 import type { SpoolBatch, SpooledRecord } from './spool.js';
+import type { PendingAcks } from './stream-acks.js';
 
 export interface StreamQueueOptions {
   /** A connection of its own (XREADGROUP BLOCK holds it). */
-  readonly client: Redis;
-  /** Another, for XACK, so acknowledgements never wait behind a blocked read. */
-  readonly acker: Redis;
+  readonly client: RedisClient;
+  /** The group's acks, on another connection so they never wait behind a blocked read; they outlive this queue. */
+  readonly acks: PendingAcks;
   readonly stream: string;
   /** The consumer group (`acct:<group>`). */
   readonly group: string;
@@ -56,7 +58,6 @@ export class StreamQueue implements RecordQueue {
   readonly #remaining = new Map<string, number>();
   /** Held records not yet read by the dispatcher, in seq order. */
   #unread: SpooledRecord[] = [];
-  #acks: string[] = [];
   #lastSeq = 0;
   #running = false;
   #loop: Promise<void> | undefined;
@@ -110,15 +111,14 @@ export class StreamQueue implements RecordQueue {
 
   /**
    * Stops reading. What is held stays pending in Redis for the next leader (or this one
-   * again); acks already due are sent first when Redis answers.
+   * again); acks already due stay with `acks`, sent when Redis answers.
    */
   async stop(): Promise<void> {
     this.#running = false;
     this.#wake?.();
     await this.#loop; // a blocked read returns within BLOCK_MS
-    await this.#flushAcks().catch(() => {});
+    await this.#options.acks.flush().catch(() => {});
     this.#options.client.disconnect();
-    this.#options.acker.disconnect();
     this.#held.clear();
     this.#remaining.clear();
     this.#unread = [];
@@ -128,7 +128,7 @@ export class StreamQueue implements RecordQueue {
     let claimed = false;
     while (this.#running) {
       try {
-        await this.#flushAcks();
+        await this.#options.acks.flush();
         if (!claimed) {
           await this.#createGroup();
           await this.#claimAll();
@@ -206,23 +206,10 @@ export class StreamQueue implements RecordQueue {
   /** Rule 3: the entry is done; its XACK goes now, or when Redis is back. */
   #settle(entry: string): void {
     this.#remaining.delete(entry);
-    this.#acks.push(entry);
-    void this.#flushAcks().catch(() => {});
+    this.#options.acks.add(entry);
     if (this.#held.size < this.#lookahead) {
       this.#wake?.();
       this.#wake = undefined;
-    }
-  }
-
-  async #flushAcks(): Promise<void> {
-    if (this.#acks.length === 0) return;
-    const ids = this.#acks;
-    this.#acks = [];
-    try {
-      await this.#options.acker.xack(this.#options.stream, this.#options.group, ...ids);
-    } catch (error) {
-      this.#acks = [...ids, ...this.#acks];
-      throw error;
     }
   }
 }
@@ -233,7 +220,7 @@ export class StreamQueue implements RecordQueue {
  * group would otherwise replay the whole retained history). Listeners create it when
  * their accounting starts, before they take traffic.
  */
-export async function createConsumerGroup(client: Redis, stream: string, group: string): Promise<void> {
+export async function createConsumerGroup(client: RedisClient, stream: string, group: string): Promise<void> {
   try {
     await client.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
   } catch (error) {

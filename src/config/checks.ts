@@ -48,12 +48,15 @@ function checkXmlApiUsers(source: YamlSource, root: unknown, issues: ConfigIssue
   }
 }
 
-/** A shared table needs to know where Redis is. */
+/** A shared table needs to know where Redis is, in one way. */
 function checkStore(source: YamlSource, root: unknown, issues: ConfigIssue[]): void {
   const store = child(root, 'mappings', 'store');
+  if (child(store, 'sentinel') !== undefined && child(store, 'cluster') !== undefined) {
+    issues.push(source.issue(['mappings', 'store', 'cluster'], 'UID_ERR_CONFIG_VALUE', 'mappings.store: sentinel and cluster exclude each other; give one'));
+  }
   if (text(store, 'type') !== 'redis' || text(store, 'url') !== undefined) return;
   issues.push(source.issue(['mappings', 'store', 'type'], 'UID_ERR_CONFIG_VALUE',
-    'mappings.store: type redis needs url (redis://host:6379, rediss://… for TLS; with sentinel, the scheme, user and db)'));
+    'mappings.store: type redis needs url (redis://host:6379, rediss://… for TLS; with sentinel or cluster, the scheme, user and db)'));
 }
 
 function checkSenders(source: YamlSource, root: unknown, profileNames: readonly string[] | undefined, issues: ConfigIssue[]): void {

@@ -99,8 +99,12 @@ export const StoreSchema = strict({
     name: Type.String({ minLength: 1 }),
     sentinels: Type.Array(strict({ host: Type.String({ minLength: 1 }), port: Port(26379) }), { minItems: 1 }),
   })),
+  /** Redis Cluster: seed nodes (url's host is then ignored; its scheme, user and TLS apply). */
+  cluster: Type.Optional(Type.Array(strict({ host: Type.String({ minLength: 1 }), port: Port(6379) }), { minItems: 1 })),
   /** Events held while Redis is unreachable; beyond, new ones are dropped and counted. */
   queueMaxEvents: Type.Integer({ minimum: 1, default: 100_000 }),
+  /** The folder that queue is kept in across restarts; default `store-queue` beside the snapshot (`mappings.snapshot.path`). */
+  queuePath: Type.Optional(Path),
   /** How long a silent accounting leader keeps its lease before another listener claims its records. */
   claimIdleSeconds: Type.Integer({ minimum: 1, default: 30 }),
   /** Change-stream entries kept (never trimming what accounting has not acknowledged). */

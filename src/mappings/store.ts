@@ -3,13 +3,13 @@
  * (memory, the default) or Redis, shared with the other listeners. The app wires what it
  * gets and asks nothing else of the choice.
  */
+import { dirname, join } from 'node:path';
 import type { MappingsConfig } from '../config/schema.js';
 import type { MappingTableEvent } from './events.js';
 import { MemoryMappingTable } from './memory-table.js';
-import { redisConnector } from './redis/connect.js';
+import { redisConnector, type RedisClient } from './redis/connect.js';
 import type { RedisStoreEvent } from './redis/events.js';
 import type { TableKeys } from './redis/keys.js';
-import type { Redis } from 'ioredis';
 import { RedisMappingTable } from './redis/redis-table.js';
 
 export type StoredTable = MemoryMappingTable | RedisMappingTable;
@@ -38,10 +38,16 @@ export function createMappingTable(config: MappingsConfig, options: StoreOptions
     timeoutMinutes,
     maxEntries,
     queueMaxEvents: store.queueMaxEvents,
+    queuePath: outageQueuePath(config),
     streamMaxEntries: store.streamMaxEntries,
     onEvent: options.onEvent,
     onStoreEvent: options.onStoreEvent,
   });
+}
+
+/** The folder of a shared table's outage queue (the listener's state folder: the snapshot's). */
+export function outageQueuePath(config: MappingsConfig): string {
+  return config.store.queuePath ?? join(dirname(config.snapshot.path), 'store-queue');
 }
 
 /** Loads a shared table's replica (or says it starts without); the memory table is ready as built. */
@@ -59,7 +65,7 @@ export function storeHealth(table: StoredTable): TableHealth {
 }
 
 /** Where accounting takes a shared table's changes from (the change stream), or undefined for memory. */
-export function changeStreamOf(table: StoredTable, config: MappingsConfig, consumer: string): { connect: () => Redis; keys: TableKeys; consumer: string; claimIdleMs: number } | undefined {
+export function changeStreamOf(table: StoredTable, config: MappingsConfig, consumer: string): { connect: () => RedisClient; keys: TableKeys; consumer: string; claimIdleMs: number } | undefined {
   if (!(table instanceof RedisMappingTable)) return undefined;
   return { connect: () => table.connect('accounting'), keys: table.keys, consumer, claimIdleMs: config.store.claimIdleSeconds * 1000 };
 }

@@ -80,6 +80,15 @@ export function createReporter(log: Logger): Reporter {
           log.error({ event: event.type, code: event.code, limit: event.limit, dropped: event.dropped },
             `${event.dropped} events dropped: the queue for Redis holds ${event.limit} (mappings.store.queueMaxEvents)`);
           return;
+        case 'store-queue-restored':
+          log.info({ event: event.type, path: event.path, events: event.events }, `${event.events} events queued for Redis by an earlier run are applied first`);
+          return;
+        case 'store-queue-corrupt':
+          log.error({ event: event.type, code: event.code, path: event.path }, event.message);
+          return;
+        case 'store-queue-io-error':
+          log.error({ event: event.type, code: event.code, path: event.path, error: errorFields(event.error) }, event.message);
+          return;
         case 'store-reloaded':
           log.warn({ event: event.type, mappings: event.mappings }, `reloaded the whole shared table: ${event.reason}`);
           return;

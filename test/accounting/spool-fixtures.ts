@@ -6,6 +6,7 @@ import { afterEach } from 'vitest';
 import type { AccountingEvent } from '../../src/accounting/accounting-events.js';
 import type { AccountingRecord, RecordKind, RecordSender } from '../../src/accounting/record.js';
 import { Spool, type SpoolOptions } from '../../src/accounting/spool.js';
+import { ACCOUNTING_RECORDS } from '../../src/accounting/spool-format.js';
 import { UidError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -41,7 +42,7 @@ export function events(): Events {
 
 /** Opens a spool closed after the test (closing twice is harmless). */
 export async function openSpool(options: Partial<SpoolOptions> & { dir: string }): Promise<Spool> {
-  const spool = await Spool.open({ group: 'g1', maxBytes: 1 << 20, ...options });
+  const spool = await Spool.open({ codec: ACCOUNTING_RECORDS, group: 'g1', maxBytes: 1 << 20, ...options });
   spools.push(spool);
   return spool;
 }

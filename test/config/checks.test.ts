@@ -31,9 +31,13 @@ accounting:
   it('takes a shared table on Redis with its url, and asks for the url when it is missing', () => {
     expect(check(`mappings:\n  store: { type: redis, url: 'rediss://redis.example:6380/1', keyPrefix: 'site1:' }\n`)).toEqual([]);
     expect(check(`mappings:\n  store:\n    type: redis\n`)).toEqual([
-      '3:11 UID_ERR_CONFIG_VALUE mappings.store: type redis needs url (redis://host:6379, rediss://… for TLS; with sentinel, the scheme, user and db)',
+      '3:11 UID_ERR_CONFIG_VALUE mappings.store: type redis needs url (redis://host:6379, rediss://… for TLS; with sentinel or cluster, the scheme, user and db)',
     ]);
     expect(check(`mappings: { store: { type: memory } }`)).toEqual([]);
+    expect(check(`mappings:\n  store: { type: redis, url: 'redis://x', cluster: [{ host: a }] }\n`)).toEqual([]);
+    expect(check(`mappings:\n  store: { type: redis, url: 'redis://x', cluster: [{ host: a }], sentinel: { name: m, sentinels: [{ host: b }] } }\n`)).toEqual([
+      expect.stringContaining('UID_ERR_CONFIG_VALUE mappings.store: sentinel and cluster exclude each other'),
+    ]);
   });
 
   it('places an unparsable sender address at its value', () => {

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Accountant } from '../../src/accounting/accountant.js';
 import type { AccountingRecord } from '../../src/accounting/record.js';
 import { ServerGroup } from '../../src/accounting/server-group.js';
-import { encodeFrame, payloadText } from '../../src/accounting/spool-format.js';
+import { ACCOUNTING_RECORDS, encodeFrame, payloadText } from '../../src/accounting/spool-format.js';
 import { Spool } from '../../src/accounting/spool.js';
 import { MemoryMappingTable } from '../../src/mappings/memory-table.js';
 import { TEST_KEY, tcpServerConfig } from '../support/tacacs-config.js';
@@ -59,7 +59,7 @@ describe('accounting throughput', () => {
     const records = Array.from({ length: COUNT }, (_, n) => record(n));
 
     const throughSpool = async (count: number): Promise<number> => {
-      const spool = await Spool.open({ dir: await tempDir(), group: 'bench', maxBytes: 1 << 30, batchMaxRecords: BATCH });
+      const spool = await Spool.open({ codec: ACCOUNTING_RECORDS, dir: await tempDir(), group: 'bench', maxBytes: 1 << 30, batchMaxRecords: BATCH });
       cleanups.push(() => spool.close());
       const began = performance.now();
       for (let n = 0; n < count; n++) spool.append(records[n]!);

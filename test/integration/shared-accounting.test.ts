@@ -36,6 +36,9 @@ describe('accounting of a shared table', () => {
       sendChurn(a, ips.slice(half).map((ip, i) => ['login', `u${half + i}`, ip])),
       sendChurn(b, ips.slice(0, half).map((ip, i) => ['login', `u${i}`, ip])),
     ]);
+    // sendChurn returns once the lines are written, not applied: wait for both replicas to agree.
+    const sorted = async (listener: typeof a): Promise<string> => JSON.stringify([...(await servedTable(listener))].sort(([x], [y]) => (x < y ? -1 : 1)));
+    await waitUntil(async () => (await sorted(a)) === (await sorted(b)), 'both listeners serving the same table');
     const served = await servedTable(a);
     expect(await servedTable(b)).toEqual(served);
     await sendChurn(a, ips.slice(0, half).map((ip, i) => ['logout', `u${i}`, ip]));

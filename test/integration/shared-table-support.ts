@@ -16,7 +16,10 @@ export function testPrefix(): string {
 
 export function sharedConfig(redis: RedisServer, keyPrefix: string, more: ConfigPatch = {}): ConfigPatch {
   return {
-    mappings: { store: { type: 'redis', url: redis.url, keyPrefix, claimIdleSeconds: 2 } },
+    mappings: { store: {
+      type: 'redis', url: redis.url, keyPrefix, claimIdleSeconds: 2,
+      ...(redis.options.cluster ? { cluster: [{ host: '127.0.0.1', port: redis.port }] } : {}),
+    } },
     ...more,
   };
 }

@@ -12,7 +12,7 @@
  * missed was trimmed (`trim`) and that the table is the one it knew (`ids` epoch: a Redis
  * that lost its data starts a new one); otherwise it reloads.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { MappingChange } from '../table.js';
 import { compareIds, decodeChange, decodeMapping, type LoggedChange } from './codec.js';
 import type { TableKeys } from './keys.js';
@@ -20,9 +20,9 @@ import type { Replica } from './replica.js';
 
 export interface ChangeFeedOptions {
   /** For the load and checks (normal commands). */
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** For XREAD BLOCK only. */
-  readonly reader: Redis;
+  readonly reader: RedisClient;
   readonly keys: TableKeys;
   readonly replica: Replica;
   /** Each change, after the replica applied it, in stream order. */

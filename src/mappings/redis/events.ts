@@ -37,5 +37,19 @@ export type RedisStoreEvent =
       /** Events dropped so far in this outage. */
       readonly dropped: number;
     }
+  | { readonly type: 'store-queue-restored'; readonly path: string; readonly events: number }
+  | {
+      readonly type: 'store-queue-corrupt';
+      readonly code: Extract<ErrorCode, 'UID_ERR_SPOOL_CORRUPT'>;
+      readonly path: string;
+      readonly message: string;
+    }
+  | {
+      readonly type: 'store-queue-io-error';
+      readonly code: Extract<ErrorCode, 'UID_ERR_STORE_QUEUE_IO'>;
+      readonly path: string;
+      readonly message: string;
+      readonly error: unknown;
+    }
   | { readonly type: 'store-reloaded'; readonly reason: string; readonly mappings: number }
   | { readonly type: 'store-script-error'; readonly error: unknown };

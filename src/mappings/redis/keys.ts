@@ -6,8 +6,8 @@
  *    trailing colon (`uid:` → `{uid}:map`). The braces are a Redis Cluster hash tag: all keys
  *    of one table hash to one slot, because each script reads and writes several of them
  *    atomically, and a script may only touch keys of one slot (Redis Cluster specification,
- *    "Keys hash tags"). So the layout suits Cluster, one table on one shard (shard by running
- *    tables with different prefixes); connect.ts does not use ioredis' Cluster client yet.
+ *    "Keys hash tags"). So on Cluster (connect.ts, `store.cluster`) one table lives on one
+ *    shard; a cluster spreads several tables (different prefixes), not one.
  * 2. `map`   HASH  ip → the mapping (codec.ts: JSON with short names; `ip` is the field).
  * 3. `exp`   ZSET  ip scored by expiresAt (epoch ms); mappings with timeout 0 (until logout)
  *                 are not in it. The sweep takes what is due from its low end.

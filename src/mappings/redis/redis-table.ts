@@ -10,10 +10,12 @@
  *   in stream order.
  * - Expiry: every listener runs SWEEP_SCRIPT each second; whichever gets there first
  *   expires a mapping, once. The stream is trimmed to `streamMaxEntries` by TRIM_SCRIPT.
- * - Redis unavailable: events wait in a bounded queue (outage-queue.ts) and are applied in
- *   order when it is back; lookups answer from the replica, marked stale.
+ * - Redis unavailable: events wait in a bounded queue (outage-queue.ts), kept in a file
+ *   (outage-journal.ts) so a restart finds them, and are applied in order when it is back;
+ *   lookups answer from the replica, marked stale.
  */
-import { ReplyError, type Redis } from 'ioredis';
+import { ReplyError } from 'ioredis';
+import type { Spool } from '../../accounting/spool.js';
 import { UidError } from '../../errors.js';
 import type { IdentityEvent } from '../../identify/event.js';
 import { ChangeListeners } from '../change-listeners.js';
@@ -23,12 +25,13 @@ import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable 
 import { userKey } from '../user-index.js';
 import { ChangeFeed } from './change-feed.js';
 import { decodeMapping, type LoggedChange } from './codec.js';
-import type { RedisConnector } from './connect.js';
+import type { RedisClient, RedisConnector } from './connect.js';
 import { newRedisStoreStats, type RedisStoreEvent, type RedisStoreStats } from './events.js';
 import { tableKeys, type TableKeys } from './keys.js';
 import { OutageQueue } from './outage-queue.js';
 import { Replica } from './replica.js';
 import { APPLY_SCRIPT, SWEEP_SCRIPT, TRIM_SCRIPT } from './scripts.js';
+import { openOutageJournal } from './outage-journal.js';
 
 export interface RedisMappingTableOptions {
   readonly connect: RedisConnector;
@@ -36,6 +39,8 @@ export interface RedisMappingTableOptions {
   readonly timeoutMinutes: number;
   readonly maxEntries: number;
   readonly queueMaxEvents: number;
+  /** The outage queue's folder (outage-journal.ts); absent: in memory only, lost with the process. */
+  readonly queuePath?: string;
   readonly streamMaxEntries: number;
   /** Epoch ms. Default: Redis' own clock in the scripts (one clock for all listeners) and Date.now for reads. */
   readonly now?: () => number;
@@ -47,11 +52,11 @@ export interface RedisMappingTableOptions {
 
 type ApplyReply = [string | null, string, string?];
 
-interface ScriptClient extends Redis {
+type ScriptClient = RedisClient & {
   uidApply(...args: (string | number)[]): Promise<ApplyReply>;
   uidSweep(...args: (string | number)[]): Promise<number>;
   uidTrim(...args: (string | number)[]): Promise<string | null>;
-}
+};
 
 type Action = 'login' | 'logout' | 'delete';
 
@@ -69,6 +74,8 @@ export class RedisMappingTable implements MappingTable {
   readonly #replica = new Replica();
   readonly #feed: ChangeFeed;
   readonly #queue: OutageQueue<IdentityEvent>;
+  /** The queue's file, once `start` opened it. */
+  #journal: Spool<IdentityEvent> | undefined;
   readonly #ttlMs: number;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #listeners: ChangeListeners;
@@ -88,7 +95,7 @@ export class RedisMappingTable implements MappingTable {
     this.#ttlMs = options.timeoutMinutes * 60_000;
     this.#queue = new OutageQueue(options.queueMaxEvents, (dropped) => this.#store({
       type: 'store-queue-full', code: 'UID_ERR_STORE_QUEUE_FULL', limit: options.queueMaxEvents, dropped,
-    }));
+    }), { append: (event) => this.#journal?.append(event) ?? 0, ack: (seq) => this.#journal?.ack(seq) });
     const client = options.connect('commands') as ScriptClient;
     client.defineCommand('uidApply', { numberOfKeys: 4, lua: APPLY_SCRIPT });
     client.defineCommand('uidSweep', { numberOfKeys: 3, lua: SWEEP_SCRIPT });
@@ -114,10 +121,17 @@ export class RedisMappingTable implements MappingTable {
   }
 
   /**
-   * Starts the feed and the sweep. Resolves once the replica holds the table, or at
-   * once when Redis cannot be reached: the listener starts anyway (stale) and catches up.
+   * Reads back the outage queue an earlier run left, starts the feed and the sweep.
+   * Resolves once the replica holds the table, or after `waitMs` when Redis cannot be
+   * reached: the listener starts anyway (stale) and catches up.
    */
   async start(waitMs = 5000): Promise<void> {
+    if (this.#options.queuePath !== undefined) {
+      const { spool, restored } = await openOutageJournal(this.#options.queuePath, (event) => this.#store(event));
+      this.#journal = spool;
+      this.#queue.restore(restored);
+      this.storeStats.queued += restored.length;
+    }
     this.#feed.start();
     const interval = this.#options.sweepIntervalMs ?? 1000;
     if (interval > 0) {
@@ -127,6 +141,9 @@ export class RedisMappingTable implements MappingTable {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#feed.whenLoaded(), new Promise((resolve) => { timer = setTimeout(resolve, waitMs); })]);
     clearTimeout(timer);
+    // What the file held goes once the replica is loaded, so this listener sees its changes
+    // as changes; or when Redis comes (#back).
+    void this.#drain();
     if (!this.#feed.loaded) {
       this.#announced = true;
       this.#store({ type: 'store-unavailable', code: 'UID_ERR_STORE_UNAVAILABLE', reason: `starting without the shared table: ${this.#lastError}`, queued: this.#queue.size });
@@ -207,6 +224,7 @@ export class RedisMappingTable implements MappingTable {
     for (const timer of this.#timers) clearInterval(timer);
     await this.#feed.close();
     this.#client.disconnect();
+    await this.#journal?.close(); // what still waits stays in the file for the next start
   }
 
   async #run(action: Action, event: IdentityEvent, queueIfLost: boolean): Promise<MappingChange | null> {
@@ -264,14 +282,16 @@ export class RedisMappingTable implements MappingTable {
     try {
       while (this.#queue.size > 0 && this.#client.status === 'ready' && !this.#closed) {
         const batch = this.#queue.take(256);
-        const results = await Promise.allSettled(batch.map((event) => this.#exec(event.event, event)));
+        const results = await Promise.allSettled(batch.map(({ item }) => this.#exec(item.event, item)));
         const lost = results.findIndex((r) => r.status === 'rejected' && !(r.reason instanceof ReplyError));
+        // Applied, or refused by the script (it would refuse again): out of the file.
+        this.#queue.applied(lost === -1 ? batch : batch.slice(0, lost));
         if (lost !== -1) {
           this.#queue.putBack(batch.slice(lost)); // Redis went again: these go first next time
           return;
         }
         for (const [i, result] of results.entries()) {
-          if (result.status === 'fulfilled') void this.#settle(batch[i]!, result.value);
+          if (result.status === 'fulfilled') void this.#settle(batch[i]!.item, result.value);
           else this.storeStats.scriptErrors++;
         }
       }

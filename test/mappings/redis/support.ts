@@ -11,11 +11,14 @@ export function uniquePrefix(): string {
   return `t${process.pid}-${++tables}:`;
 }
 
-/** A started table on `redis` (sweep timer off unless `sweepIntervalMs` is given). */
+/** A started table on `redis` (through ioredis' Cluster client when it is a cluster; sweep timer off unless `sweepIntervalMs` is given). */
 export async function redisTable(redis: RedisServer, options: Partial<RedisMappingTableOptions> = {}): Promise<RedisMappingTable> {
   const keyPrefix = options.keyPrefix ?? uniquePrefix();
   const table = new RedisMappingTable({
-    connect: redisConnector({ type: 'redis', url: redis.url, keyPrefix, queueMaxEvents: 1000, claimIdleSeconds: 30, streamMaxEntries: 100_000 }, 'test'),
+    connect: redisConnector({
+      type: 'redis', url: redis.url, keyPrefix, queueMaxEvents: 1000, claimIdleSeconds: 30, streamMaxEntries: 100_000,
+      ...(redis.options.cluster ? { cluster: [{ host: '127.0.0.1', port: redis.port }] } : {}),
+    }, 'test'),
     keyPrefix,
     timeoutMinutes: 45,
     maxEntries: 1000,
