@@ -125,7 +125,7 @@ describe('bench --smoke', () => {
     const stages = parts['stages']!.figures as Record<string, Record<string, number>>;
     expect(Object.keys(stages)).toHaveLength(2);
     for (const mix of Object.values(stages)) {
-      expect(Object.keys(mix)).toEqual(['admit', 'identify', 'normalise', 'table', 'changes']);
+      expect(Object.keys(mix)).toEqual(['admit', 'prefilter', 'identify', 'normalise', 'table', 'event ring', 'accounting']);
       for (const ns of Object.values(mix)) expect(ns).toBeGreaterThan(0);
     }
   });
