@@ -1,7 +1,7 @@
 /**
- * One page of a table in HashOrder (hash-order.ts), for every table that keeps one: the
- * in-memory table and the shared table's local replica page the same way, so a cursor
- * means the same on both.
+ * One page of a table in HashOrder (hash-order.ts): the shared table's local replica.
+ * (The in-memory table pages in its shared-memory store's own order, with the same
+ * cursor text: shared-memory/page-order.ts.)
  */
 import { HashOrder, decodeCursor, encodeCursor } from './hash-order.js';
 import type { Mapping, MappingPage } from './table.js';

@@ -203,7 +203,7 @@ describe('MemoryMappingTable', () => {
   });
 
   describe('expiry heap', () => {
-    it('stays correct through churn that leaves many stale nodes (rebuilt, not grown without end)', () => {
+    it('stays correct through churn of entries that come and go before they expire', () => {
       make({ sweepIntervalMs: 3_600_000 });
       table.apply(login('10.9.0.1', 'keeper', { timeoutMs: 50 * MINUTE }));
       for (let i = 0; i < 5000; i++) {
@@ -211,7 +211,7 @@ describe('MemoryMappingTable', () => {
         table.apply(logout(ipFor(i), `u${i}`));
       }
       table.apply(login('10.9.0.2', 'short', { timeoutMs: 1 * MINUTE }));
-      vi.advanceTimersByTime(3_600_000); // one sweep, with both due and 5000 stale nodes before them
+      vi.advanceTimersByTime(3_600_000); // one sweep: both due, nothing left of the churn
       expect(changes.filter((c) => c.kind === 'expired').map((c) => c.mapping.ip)).toEqual(['10.9.0.2', '10.9.0.1']);
       expect(table.size).toBe(0);
     });
@@ -228,7 +228,7 @@ describe('MemoryMappingTable', () => {
       const result = table.restore([live, gone]);
       expect(result).toEqual({ restored: [live], expired: [gone], evicted: [] });
       expect(changes).toEqual([]);
-      expect(table.get('10.0.0.1')).toBe(live);
+      expect(table.get('10.0.0.1')).toEqual(live);
       expect(table.byUser('JDOE')).toEqual([live]);
       // The restored session goes on: a refresh keeps its id; its expiry is reported later.
       expect(table.apply(login('10.0.0.1', 'jdoe'))?.mapping.id).toBe(live.id);

@@ -1,0 +1,405 @@
+/**
+ * The mapping store in shared memory: address → mapping, by user, in refresh order, by
+ * expiry and in paging order, with no rules of its own about logins, refreshes or time
+ * (those are memory-table.ts's; a table replica can use this store as it is). One writer,
+ * the thread that made it; readers on any thread through `share()` and reader.ts.
+ *
+ * Every operation is O(1) but those that touch the expiry heap (O(log n)) and page
+ * (O(limit) plus the empty buckets it passes). Changes a reader can see are made inside
+ * the seqlock of the entry's bucket stripe (seqlock.ts); layout.ts lists the fields.
+ */
+import { UidError } from '../../errors.js';
+import { decodeCursor, encodeCursor } from '../hash-order.js';
+import type { Mapping, MappingPage } from '../table.js';
+import type { TableShare } from '../table-reader.js';
+import { formatAddressKey, keyHash, parseAddressKey } from './address-key.js';
+import { Arena } from './arena.js';
+import { ExpiryHeap } from './expiry-heap.js';
+import { InternedStrings } from './interned-strings.js';
+import {
+  ENTRY_SLOTS, ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, K0, LAST, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER, VERBATIM_ID,
+  allocateLayout, bucketOf, shareOf, type TableLayout,
+} from './layout.js';
+import { compareKeys, comparePageOrder } from './page-order.js';
+import { RefreshOrder } from './refresh-order.js';
+import { beginWrite, endWrite, storeFloat } from './seqlock.js';
+import { R_NAME, UserRecords } from './user-records.js';
+
+/** What the store keeps of a mapping besides its address. */
+export type StoredMapping = Omit<Mapping, 'ip'>;
+
+/** Ids the table makes: `${prefix}-${n in base 36}`, n a safe integer. */
+const ID_FORM = /^(.+)-([0-9a-z]{1,11})$/;
+
+export class SharedMappingStore {
+  readonly #layout: TableLayout;
+  readonly #words: Int32Array;
+  readonly #slots: Float64Array;
+  readonly #arena: Arena;
+  readonly #strings: InternedStrings;
+  readonly #users: UserRecords;
+  readonly #order: RefreshOrder;
+  readonly #expiry: ExpiryHeap;
+  /** Entries never used yet start here; freed ones are chained from #freed through NEXT. */
+  #unused = 0;
+  #freed = 0;
+  #size = 0;
+  readonly #key = new Int32Array(4);
+
+  constructor(capacity: number) {
+    const layout = (this.#layout = allocateLayout(capacity));
+    this.#words = layout.words;
+    this.#slots = layout.slots;
+    this.#arena = new Arena(layout.arena);
+    this.#strings = new InternedStrings(layout.strings, this.#arena);
+    this.#users = new UserRecords(layout.userHeads, layout.bucketBits, this.#arena, layout.arena, layout.links);
+    this.#order = new RefreshOrder(layout.links);
+    this.#expiry = new ExpiryHeap(layout.heap, layout.links, layout.slots);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get capacity(): number {
+    return this.#layout.capacity;
+  }
+
+  /** The buffers a reader on another thread opens (reader.ts openTableReader). */
+  share(): TableShare {
+    return shareOf(this.#layout);
+  }
+
+  /** Tells readers their answers may be old (a replica cut off from its store). */
+  set stale(stale: boolean) {
+    Atomics.store(this.#layout.header, HEADER_STALE, stale ? 1 : 0);
+  }
+
+  /** The entry for `ip`, or -1. */
+  find(ip: string): number {
+    const key = this.#key;
+    if (!parseAddressKey(ip, key)) return -1;
+    const k0 = key[0]!;
+    const k1 = key[1]!;
+    const k2 = key[2]!;
+    const k3 = key[3]!;
+    const words = this.#words;
+    let next = this.#layout.buckets[bucketOf(this.#layout, keyHash(k0, k1, k2, k3))]!;
+    while (next !== 0) {
+      const at = (next - 1) * ENTRY_WORDS;
+      if (words[at + 3] === k3 && words[at] === k0 && words[at + 1] === k1 && words[at + 2] === k2) return next - 1;
+      next = words[at + NEXT]!;
+    }
+    return -1;
+  }
+
+  /**
+   * Stores a mapping for an address not in the store, at the fresh end of refresh order.
+   * Returns its entry, or -1 when the store is full (capacity or name space): make room
+   * (remove the oldest) and call again.
+   */
+  insert(ip: string, mapping: StoredMapping): number {
+    if (this.#size >= this.#layout.capacity) return -1;
+    const key = this.#key;
+    if (!parseAddressKey(ip, key)) throw new RangeError(`not a canonical address: ${ip}`);
+    const user = this.#users.acquire(mapping.user);
+    if (user === 0) return -1;
+    const id = this.#idParts(mapping.id);
+    if (id === undefined) {
+      this.#users.releaseIfUnused(user);
+      return -1;
+    }
+    const entry = this.#take();
+    const hash = keyHash(key[0]!, key[1]!, key[2]!, key[3]!);
+    const bucket = bucketOf(this.#layout, hash);
+    const at = entry * ENTRY_WORDS;
+    const words = this.#words;
+    const counters = this.#layout.counters;
+    beginWrite(counters, bucket >>> STRIPE_BITS);
+    for (let w = 0; w < 4; w++) Atomics.store(words, at + K0 + w, key[w]!);
+    this.#writeFields(entry, user, id, mapping);
+    Atomics.store(words, at + NEXT, this.#layout.buckets[bucket]!);
+    Atomics.store(this.#layout.buckets, bucket, entry + 1);
+    endWrite(counters, bucket >>> STRIPE_BITS);
+    this.#users.attach(user, entry);
+    this.#order.push(entry);
+    this.#expiry.update(entry);
+    Atomics.store(this.#layout.header, HEADER_SIZE, ++this.#size);
+    return entry;
+  }
+
+  /**
+   * Overwrites an entry's mapping (same address). `fresh` moves it to the fresh end of
+   * refresh order (a login did it), otherwise its place stays. False when a new user name
+   * found no room (nothing changed then: make room and call again).
+   */
+  update(entry: number, mapping: StoredMapping, fresh: boolean): boolean {
+    const words = this.#words;
+    const at = entry * ENTRY_WORDS;
+    const current = words[at + USER]!;
+    const user = this.#arena.equalsString(current + R_NAME, mapping.user) ? current : this.#users.acquire(mapping.user);
+    if (user === 0) return false;
+    const oldId = this.#verbatimIdOf(entry);
+    const id = oldId !== 0 && this.#arena.readString(oldId) === mapping.id ? ([VERBATIM_ID, oldId] as const) : this.#idParts(mapping.id);
+    if (id === undefined) {
+      if (user !== current) this.#users.releaseIfUnused(user);
+      return false;
+    }
+    const stripe = this.#stripeOf(entry);
+    beginWrite(this.#layout.counters, stripe);
+    this.#writeFields(entry, user, id, mapping);
+    endWrite(this.#layout.counters, stripe);
+    if (oldId !== 0 && oldId !== (id[0] === VERBATIM_ID ? id[1] : 0)) this.#freeString(oldId);
+    if (user !== current) {
+      this.#users.detach(current, entry);
+      this.#users.attach(user, entry);
+    }
+    if (fresh) this.#order.touch(entry);
+    this.#expiry.update(entry);
+    return true;
+  }
+
+  /**
+   * A refresh: new times, timeout, sender and profile, same user and id (the hot path:
+   * no names written). `fresh` as for update.
+   */
+  refresh(entry: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string, fresh: boolean): void {
+    const words = this.#words;
+    const at = entry * ENTRY_WORDS;
+    const tags = this.#strings.indexOf(sender) | (this.#strings.indexOf(profile) << 16);
+    const stripe = this.#stripeOf(entry);
+    beginWrite(this.#layout.counters, stripe);
+    if (words[at + TAGS] !== tags) Atomics.store(words, at + TAGS, tags);
+    storeFloat(words, at + 2 * LAST, lastSeen);
+    storeFloat(words, at + 2 * EXPIRES, expiresAt);
+    storeFloat(words, at + 2 * TIMEOUT, timeoutMs);
+    endWrite(this.#layout.counters, stripe);
+    if (fresh) this.#order.touch(entry);
+    this.#expiry.update(entry);
+  }
+
+  /** Stores `mapping` under its address: a new entry at the fresh end, or the existing one overwritten in place. False when full. */
+  set(mapping: Mapping): boolean {
+    const entry = this.find(mapping.ip);
+    return entry < 0 ? this.insert(mapping.ip, mapping) >= 0 : this.update(entry, mapping, true);
+  }
+
+  /** Removes an entry; its slot and names are reused. */
+  remove(entry: number): void {
+    const words = this.#words;
+    const at = entry * ENTRY_WORDS;
+    const bucket = bucketOf(this.#layout, this.#hashOf(entry));
+    const buckets = this.#layout.buckets;
+    const user = words[at + USER]!;
+    const verbatimId = this.#verbatimIdOf(entry);
+    beginWrite(this.#layout.counters, bucket >>> STRIPE_BITS);
+    const next = words[at + NEXT]!;
+    if (buckets[bucket] === entry + 1) {
+      Atomics.store(buckets, bucket, next);
+    } else {
+      let prev = buckets[bucket]! - 1;
+      while (words[prev * ENTRY_WORDS + NEXT] !== entry + 1) prev = words[prev * ENTRY_WORDS + NEXT]! - 1;
+      Atomics.store(words, prev * ENTRY_WORDS + NEXT, next);
+    }
+    Atomics.store(words, at + USER, 0);
+    endWrite(this.#layout.counters, bucket >>> STRIPE_BITS);
+    this.#users.detach(user, entry);
+    if (verbatimId !== 0) this.#freeString(verbatimId);
+    this.#order.remove(entry);
+    this.#expiry.remove(entry);
+    Atomics.store(words, at + NEXT, this.#freed); // the free chain: readers left this entry with the bump above
+    this.#freed = entry + 1;
+    Atomics.store(this.#layout.header, HEADER_SIZE, --this.#size);
+  }
+
+  /** The least recently refreshed entry, or -1. */
+  oldest(): number {
+    return this.#order.oldest();
+  }
+
+  /** The entry after `entry` in refresh order (fresher), or -1. */
+  fresherThan(entry: number): number {
+    return this.#order.after(entry);
+  }
+
+  /** The entry that expires first (never-expiring ones excluded), or -1. */
+  soonest(): number {
+    return this.#expiry.peek();
+  }
+
+  /** Entries of `user` in any case (see user-records.ts). */
+  entriesOf(user: string): number[] {
+    return this.#users.entriesOf(user);
+  }
+
+  /** Whether the entry's user is `user`, case-insensitively. */
+  isUser(entry: number, user: string): boolean {
+    return this.#users.isUser(this.#words[entry * ENTRY_WORDS + USER]!, user);
+  }
+
+  /** Whether the entry's user is exactly `user` (so `user` can stand for it, no decoding). */
+  isUserExactly(entry: number, user: string): boolean {
+    return this.#arena.equalsString(this.#words[entry * ENTRY_WORDS + USER]! + R_NAME, user);
+  }
+
+  expiresAt(entry: number): number {
+    return this.#slots[entry * ENTRY_SLOTS + EXPIRES]!;
+  }
+
+  lastSeen(entry: number): number {
+    return this.#slots[entry * ENTRY_SLOTS + LAST]!;
+  }
+
+  timeoutMs(entry: number): number {
+    return this.#slots[entry * ENTRY_SLOTS + TIMEOUT]!;
+  }
+
+  /** Whether the entry came from this sender and profile. */
+  hasTags(entry: number, sender: string, profile: string): boolean {
+    const tags = this.#words[entry * ENTRY_WORDS + TAGS]!;
+    return this.#strings.text(tags & 0xffff) === sender && this.#strings.text(tags >>> 16) === profile;
+  }
+
+  /** The address of an entry, as normaliseAddress writes it. */
+  ipOf(entry: number): string {
+    const at = entry * ENTRY_WORDS;
+    const words = this.#words;
+    return formatAddressKey(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!);
+  }
+
+  /** The entry as a Mapping (a new object). `ip` and `user`, when the caller has them, save decoding. */
+  mapping(entry: number, ip?: string, user?: string): Mapping {
+    const words = this.#words;
+    const slots = this.#slots;
+    const at = entry * ENTRY_WORDS;
+    const slot = entry * ENTRY_SLOTS;
+    const tags = words[at + TAGS]!;
+    return {
+      id: this.#idOf(entry),
+      ip: ip ?? this.ipOf(entry),
+      user: user ?? this.#users.name(words[at + USER]!),
+      sender: this.#strings.text(tags & 0xffff),
+      profile: this.#strings.text(tags >>> 16),
+      firstSeen: slots[slot + FIRST]!,
+      lastSeen: slots[slot + LAST]!,
+      expiresAt: slots[slot + EXPIRES]!,
+      timeoutMs: slots[slot + TIMEOUT]!,
+    };
+  }
+
+  /** The mapping for `ip`, whatever its times say. */
+  get(ip: string): Mapping | undefined {
+    const entry = this.find(ip);
+    return entry < 0 ? undefined : this.mapping(entry, ip);
+  }
+
+  /**
+   * A page in the store's fixed order (page-order.ts) of the entries `include` accepts;
+   * the cursor is the opaque text of the last address returned (hash-order.ts), so a
+   * cursor names a place in an order that does not depend on what is in the store.
+   */
+  page(cursor: string | undefined, limit: number, include: (entry: number) => boolean): MappingPage {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`page limit must be a positive integer, not ${limit}`);
+    const { buckets } = this.#layout;
+    const words = this.#words;
+    let bucket = 0;
+    let after: Int32Array | undefined;
+    let afterHash = 0;
+    if (cursor !== undefined) {
+      after = new Int32Array(4);
+      if (!parseAddressKey(decodeCursor(cursor), after)) {
+        throw new UidError('UID_ERR_HTTP_BAD_REQUEST', 'invalid paging cursor: pass back the "next" value of the previous page unchanged');
+      }
+      afterHash = keyHash(after[0]!, after[1]!, after[2]!, after[3]!);
+      bucket = bucketOf(this.#layout, afterHash);
+    }
+    const items: Mapping[] = [];
+    const chain: number[] = [];
+    const byOrder = (a: number, b: number) => comparePageOrder(words, a * ENTRY_WORDS, b * ENTRY_WORDS);
+    for (; bucket < buckets.length; bucket++) {
+      if (buckets[bucket] === 0) continue;
+      chain.length = 0;
+      for (let next = buckets[bucket]!; next !== 0; next = words[(next - 1) * ENTRY_WORDS + NEXT]!) {
+        const entry = next - 1;
+        if (after !== undefined && compareKeys(words, entry * ENTRY_WORDS, this.#hashOf(entry), after, 0, afterHash) <= 0) continue;
+        if (include(entry)) chain.push(entry);
+      }
+      after = undefined;
+      if (chain.length > 1) chain.sort(byOrder);
+      for (const entry of chain) {
+        if (items.length === limit) return { items, next: encodeCursor(items[items.length - 1]!.ip) };
+        items.push(this.mapping(entry));
+      }
+    }
+    return { items };
+  }
+
+  /** Every entry, least recently refreshed first. */
+  *entries(): IterableIterator<number> {
+    for (let entry = this.#order.oldest(); entry !== -1; entry = this.#order.after(entry)) yield entry;
+  }
+
+  #take(): number {
+    if (this.#freed !== 0) {
+      const entry = this.#freed - 1;
+      this.#freed = this.#words[entry * ENTRY_WORDS + NEXT]!;
+      return entry;
+    }
+    return this.#unused++;
+  }
+
+  #hashOf(entry: number): number {
+    const at = entry * ENTRY_WORDS;
+    const words = this.#words;
+    return keyHash(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!);
+  }
+
+  #stripeOf(entry: number): number {
+    return bucketOf(this.#layout, this.#hashOf(entry)) >>> STRIPE_BITS;
+  }
+
+  /** Inside the entry's seqlock: every field but the key and the chain link. */
+  #writeFields(entry: number, user: number, id: readonly [number, number], mapping: StoredMapping): void {
+    const words = this.#words;
+    const at = entry * ENTRY_WORDS;
+    const tags = this.#strings.indexOf(mapping.sender) | (this.#strings.indexOf(mapping.profile) << 16);
+    Atomics.store(words, at + USER, user);
+    Atomics.store(words, at + TAGS, tags);
+    Atomics.store(words, at + PREFIX, id[0]);
+    storeFloat(words, at + 2 * FIRST, mapping.firstSeen);
+    storeFloat(words, at + 2 * LAST, mapping.lastSeen);
+    storeFloat(words, at + 2 * EXPIRES, mapping.expiresAt);
+    storeFloat(words, at + 2 * TIMEOUT, mapping.timeoutMs);
+    storeFloat(words, at + 2 * ID_SEQ, id[1]);
+  }
+
+  /** [prefix index, number] of an id, or [VERBATIM_ID, its string record]; undefined: no room. */
+  #idParts(id: string): [number, number] | undefined {
+    const dash = id.lastIndexOf('-');
+    if (dash > 0) {
+      const digits = id.slice(dash + 1);
+      const n = parseInt(digits, 36);
+      if (Number.isSafeInteger(n) && n.toString(36) === digits && ID_FORM.test(id)) return [this.#strings.indexOf(id.slice(0, dash)), n];
+    }
+    const at = this.#arena.alloc(Arena.wordsFor(id, 0));
+    if (at === 0) return undefined;
+    this.#arena.writeString(at, id);
+    return [VERBATIM_ID, at];
+  }
+
+  #verbatimIdOf(entry: number): number {
+    return this.#words[entry * ENTRY_WORDS + PREFIX] === VERBATIM_ID ? this.#slots[entry * ENTRY_SLOTS + ID_SEQ]! : 0;
+  }
+
+  #freeString(at: number): void {
+    this.#arena.free(at, Arena.wordsFor(this.#arena.readString(at), 0));
+  }
+
+  #idOf(entry: number): string {
+    const prefix = this.#words[entry * ENTRY_WORDS + PREFIX]!;
+    const n = this.#slots[entry * ENTRY_SLOTS + ID_SEQ]!;
+    if (prefix === VERBATIM_ID) return this.#arena.readString(n);
+    // join builds one flat string (a template literal keeps a rope of three pieces).
+    return [this.#strings.text(prefix), n.toString(36)].join('-');
+  }
+}
