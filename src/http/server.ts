@@ -34,6 +34,7 @@ import { registerTestProfileRoutes } from './routes/test-profile.js';
 import { loadUiFiles, registerUiRoutes } from './routes/ui.js';
 import { SHARED_SCHEMAS, type HealthReport } from './schemas.js';
 import { loadHttpsMaterial } from './tls.js';
+import { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './timeouts.js';
 import { registerXmlApi, type XmlApiOptions } from '../xml-api/routes.js';
 
 export interface HttpServerOptions {
@@ -70,10 +71,6 @@ export interface HttpServerOptions {
   readonly behindLookupThread?: { readonly metrics: SharedArrayBuffer };
 }
 
-/** A slow or stalled client may take this long to send its request, then it is cut off. */
-export const REQUEST_TIMEOUT_MS = 30_000;
-/** fastify's default, which the lookup thread keeps for the public socket. */
-export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /**
  * Builds (but does not start) the server. Throws UID_ERR_HTTP_INSECURE for a non-loopback

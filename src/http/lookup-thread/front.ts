@@ -52,10 +52,18 @@ type Route =
   | { readonly kind: 'lookup'; readonly index: number }
   | { readonly kind: 'auth'; readonly index: number };
 
-/** The header list fastify writes: its order (the route's own headers, then the type, then the length). */
-function headers(type: string | undefined, extra: readonly string[], length: number): string[] {
-  return type === undefined ? [...extra, 'content-length', String(length)] : ['content-type', type, ...extra, 'content-length', String(length)];
+/**
+ * The header list as fastify writes it, in its order: headers a hook or handler set before
+ * sending, the type (set by send), those set while serialising (the stale marker), the length.
+ */
+function headers(type: string | undefined, before: readonly string[], after: readonly string[], length: number): string[] {
+  return type === undefined
+    ? [...before, ...after, 'content-length', String(length)]
+    : [...before, 'content-type', type, ...after, 'content-length', String(length)];
 }
+
+const NONE: readonly string[] = [];
+const STALE: readonly string[] = [STALE_HEADER, '1'];
 
 export function frontHandler(options: FrontOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { reader, metrics, upstream } = options;
@@ -100,17 +108,19 @@ export function frontHandler(options: FrontOptions): (req: IncomingMessage, res:
     metrics.observe(r.index, status, (performance.now() - started) / 1000);
   }
 
-  function sendJson(res: ServerResponse, r: Route, started: number, status: number, body: string, extra: readonly string[] = []): void {
-    send(res, r, started, status, headers(JSON_TYPE, extra, Buffer.byteLength(body)), body);
+  function sendJson(res: ServerResponse, r: Route, started: number, status: number, body: string, before = NONE, after = NONE): void {
+    send(res, r, started, status, headers(JSON_TYPE, before, after, Buffer.byteLength(body)), body);
   }
 
-  function sendError(res: ServerResponse, r: Route, started: number, status: number, body: ErrorBody, extra: readonly string[] = []): void {
-    sendJson(res, r, started, status, serialise.error(body), extra);
+  function sendError(res: ServerResponse, r: Route, started: number, status: number, body: ErrorBody, before = NONE): void {
+    sendJson(res, r, started, status, serialise.error(body), before);
   }
 
-  function sendAuth(res: ServerResponse, r: Route, started: number, answer: ForwardAuthAnswer): void {
+  function sendAuth(req: IncomingMessage, res: ServerResponse, r: Route, started: number, answer: ForwardAuthAnswer): void {
     if (answer.status !== 200) return sendError(res, r, started, answer.status, answer.body);
-    send(res, r, started, 200, headers(undefined, ['x-user', answer.user, 'x-user-domain', answer.domain], 0), '');
+    const user = ['x-user', answer.user, 'x-user-domain', answer.domain];
+    // fastify gives an empty answer a zero length, except to HEAD (RFC 9110 §8.6: it would describe the GET answer).
+    send(res, r, started, 200, req.method === 'HEAD' ? user : headers(undefined, user, NONE, 0), '');
   }
 
   function lookup(req: IncomingMessage, res: ServerResponse, r: Route, started: number): void {
@@ -128,7 +138,7 @@ export function frontHandler(options: FrontOptions): (req: IncomingMessage, res:
       const ips = plainLookupBody(body);
       if (ips === undefined) return upstream.forward(req, res, body);
       const answer = now(answerLookup(ips, get));
-      if (reader.stale) sendJson(res, r, started, 200, serialise.lookup(markedStale(answer)), [STALE_HEADER, '1']);
+      if (reader.stale) sendJson(res, r, started, 200, serialise.lookup(markedStale(answer)), NONE, STALE);
       else sendJson(res, r, started, 200, serialise.lookup(answer));
     });
   }
@@ -138,12 +148,12 @@ export function frontHandler(options: FrontOptions): (req: IncomingMessage, res:
       case 'mapping': {
         const a = now(answerMapping(r.text, get));
         if (a.status !== 200) return sendError(res, r, started, a.status, a.body);
-        if (reader.stale) return sendJson(res, r, started, 200, serialise.mapping(markedStale(a.body)), [STALE_HEADER, '1']);
+        if (reader.stale) return sendJson(res, r, started, 200, serialise.mapping(markedStale(a.body)), NONE, STALE);
         return sendJson(res, r, started, 200, serialise.mapping(a.body));
       }
       case 'auth': {
         const client = resolveClient((req.socket as Socket).remoteAddress, req.headers['x-real-ip'], req.headers['x-forwarded-for']);
-        return sendAuth(res, r, started, now(answerForwardAuth(client, get)));
+        return sendAuth(req, res, r, started, now(answerForwardAuth(client, get)));
       }
       case 'lookup':
         return lookup(req, res, r, started);

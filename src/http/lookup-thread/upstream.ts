@@ -23,8 +23,12 @@ const RESPONSE_ONLY = new Set([...HOP_BY_HOP, 'transfer-encoding']);
 /** An answer of the thread's own when the main thread cannot be reached: sent as is. */
 export type UpstreamFailure = (res: ServerResponse, err: Error) => void;
 
-/** The headers of `raw` (rawHeaders form) without `dropped` ones and those the Connection header names. */
-function passedOn(raw: readonly string[], dropped: ReadonlySet<string>): string[] {
+/**
+ * The headers of `raw` (rawHeaders form) without `dropped` ones and those the Connection
+ * header names; `Connection: close` itself stays when `keepClose` (the main server closes
+ * after an answer whose request body it did not read, and the client must learn so).
+ */
+function passedOn(raw: readonly string[], dropped: ReadonlySet<string>, keepClose = false): string[] {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.toLowerCase() === 'connection') {
@@ -34,7 +38,8 @@ function passedOn(raw: readonly string[], dropped: ReadonlySet<string>): string[
   const kept: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (!dropped.has(name) && !named?.has(name)) kept.push(raw[i]!, raw[i + 1]!);
+    const close = keepClose && name === 'connection' && raw[i + 1]!.trim().toLowerCase() === 'close';
+    if (close || (!dropped.has(name) && !named?.has(name))) kept.push(raw[i]!, raw[i + 1]!);
   }
   return kept;
 }
@@ -77,18 +82,24 @@ export class Upstream {
       headers: passedOn(req.rawHeaders, REQUEST_ONLY),
       setHost: false,
     }, (answer) => this.#relay(answer, res, onward));
+    let clientGone = false;
     onward.on('error', (err) => {
+      if (clientGone) return;
       if (!res.headersSent) this.#failed(res, err);
       else res.destroy(err);
     });
     // The client went away before the answer was complete: stop the main thread's work on it.
-    res.on('close', () => { if (!res.writableFinished) onward.destroy(); });
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      clientGone = true;
+      onward.destroy();
+    });
     if (body !== undefined) onward.end(body);
     else req.pipe(onward);
   }
 
   #relay(answer: IncomingMessage, res: ServerResponse, onward: ClientRequest): void {
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, passedOn(answer.rawHeaders, RESPONSE_ONLY));
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, passedOn(answer.rawHeaders, RESPONSE_ONLY, true));
     // A stream (no length): its headers leave now, not with its first event.
     if (answer.headers['content-length'] === undefined) res.flushHeaders();
     answer.pipe(res);
