@@ -6,6 +6,8 @@
  * routes, refused tokens, malformed HTTP).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEADER_STALE, layoutOf } from '../../../src/mappings/shared-memory/layout.js';
+import { MemoryMappingTable } from '../../../src/mappings/memory-table.js';
 import { login } from '../../mappings/support.js';
 import { closeApis, memoryTable, rawExchange, startApi, type RunningApi } from './support.js';
 
@@ -74,8 +76,22 @@ const WITH_TOKENS: [string, string][] = [
   ['an unknown route without a token', request('GET', '/v2/nothing')],
 ];
 
-async function pair(config: Parameters<typeof startApi>[1] = {}): Promise<[RunningApi, RunningApi]> {
-  const table = memoryTable();
+/**
+ * A memory table that says it is stale, as a shared table's replica does while Redis is
+ * away: to the main routes (`stale`) and in the shared memory the thread reads.
+ */
+class StaleTable extends MemoryMappingTable {
+  constructor() {
+    super({ timeoutMinutes: 45, maxEntries: 100 });
+    Atomics.store(layoutOf(this.share()).header, HEADER_STALE, 1);
+  }
+
+  get stale(): boolean {
+    return true;
+  }
+}
+
+async function pair(config: Parameters<typeof startApi>[1] = {}, table: MemoryMappingTable = memoryTable()): Promise<[RunningApi, RunningApi]> {
   table.apply(login('10.1.2.3', 'ACME\\alice'));
   table.apply(login('10.9.9.8', 'bob@acme.com'));
   table.apply(login('2001:db8::7', 'carol'));
@@ -108,5 +124,21 @@ describe('the lookup thread with tokens', () => {
   afterAll(closeApis);
   it('refuses and admits as the main routes do', async () => {
     await expectSameAnswers(await pair({ tokens: ['tok-1234'] }), WITH_TOKENS);
+  });
+});
+
+describe('the lookup thread when the table is stale', () => {
+  afterAll(closeApis);
+  it('marks its answers as the main routes do', async () => {
+    const apis = await pair({}, new StaleTable());
+    const hit = await rawExchange(apis[1].port, request('GET', '/v1/mappings/10.1.2.3'));
+    expect(hit).toContain('\r\nx-uid-stale: 1\r\n');
+    expect(hit).toContain('"stale":true}');
+    await expectSameAnswers(apis, [
+      ['a hit', request('GET', '/v1/mappings/10.1.2.3')],
+      ['a miss', request('GET', '/v1/mappings/10.9.9.9')],
+      ['bulk', request('POST', '/v1/lookup', json, '{"ips":["10.1.2.3","10.9.9.9"]}')],
+      ['forward auth', request('GET', '/v1/auth', realIp('10.1.2.3'))],
+    ]);
   });
 });
