@@ -41,8 +41,9 @@ const handler = frontHandler({
 const server: Server = setup.tls
   ? createHttpsServer({ cert: Buffer.from(setup.tls.cert), key: Buffer.from(setup.tls.key) }, handler)
   : createHttpServer(handler);
-server.requestTimeout = REQUEST_TIMEOUT_MS;
+// As fastify sets them on its server (lib/server.js).
 server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+server.requestTimeout = REQUEST_TIMEOUT_MS;
 server.on('clientError', answerClientError);
 
 server.once('error', (err: NodeJS.ErrnoException) => tell({ type: 'listen-failed', code: err.code, message: err.message }));
