@@ -18,10 +18,10 @@ import type { TableReader } from '../../mappings/table-reader.js';
 import type { MaybePromise } from '../../mappings/table.js';
 import { createTokenCheck, tokenRefusal } from '../auth.js';
 import { createClientAddressResolver, trustedProxySet } from '../client-address.js';
+import { internalErrorBody } from '../error-handlers.js';
 import { answerForwardAuth, FORWARD_AUTH_METHODS, type ForwardAuthAnswer } from '../forward-auth-answers.js';
 import { answerLookup, answerMapping, markedStale, STALE_HEADER, type MappingGet } from '../mapping-answers.js';
 import { isPromiseLike } from '../maybe-promise.js';
-import { errorBody } from '../present.js';
 import { MAX_IP_TEXT, MAX_LOOKUP_IPS, type ErrorBody } from '../schemas.js';
 import { lookupSerializers } from './serializers.js';
 import { lookupRouteIndex, type LookupMetricsWriter } from './shared-metrics.js';
@@ -134,13 +134,24 @@ export function frontHandler(options: FrontOptions): (req: IncomingMessage, res:
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const ips = plainLookupBody(body);
-      if (ips === undefined) return upstream.forward(req, res, body);
-      const answer = now(answerLookup(ips, get));
-      if (reader.stale) sendJson(res, r, started, 200, serialise.lookup(markedStale(answer)), NONE, STALE);
-      else sendJson(res, r, started, 200, serialise.lookup(answer));
+      try {
+        const body = Buffer.concat(chunks);
+        const ips = plainLookupBody(body);
+        if (ips === undefined) return upstream.forward(req, res, body);
+        const answer = now(answerLookup(ips, get));
+        if (reader.stale) sendJson(res, r, started, 200, serialise.lookup(markedStale(answer)), NONE, STALE);
+        else sendJson(res, r, started, 200, serialise.lookup(answer));
+      } catch (err) {
+        fault(err as Error, res, r, started);
+      }
     });
+  }
+
+  /** A fault of ours: logged by the main thread, answered 500 as the main routes answer one. */
+  function fault(err: Error, res: ServerResponse, r: Route, started: number): void {
+    options.onError(err);
+    if (!res.headersSent) sendError(res, r, started, 500, internalErrorBody());
+    else res.destroy();
   }
 
   function answer(req: IncomingMessage, res: ServerResponse, r: Route, started: number): void {
@@ -172,9 +183,7 @@ export function frontHandler(options: FrontOptions): (req: IncomingMessage, res:
       }
       answer(req, res, r, started);
     } catch (err) {
-      options.onError(err as Error);
-      if (!res.headersSent) sendError(res, r, started, 500, errorBody('UID_ERR_HTTP_INTERNAL', 'an unexpected error occurred; the server log has the details'));
-      else res.destroy();
+      fault(err as Error, res, r, started);
     }
   };
 }
