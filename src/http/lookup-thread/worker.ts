@@ -4,9 +4,10 @@
  * every other request to the main thread (upstream.ts). Nothing here waits for the main
  * thread's event loop, so ingest, accounting and snapshots cannot delay a lookup.
  */
+import { lookup } from 'node:dns/promises';
 import { createServer as createHttpServer, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openTableReader } from '../../mappings/shared-memory/reader.js';
 import { errorBody } from '../present.js';
@@ -18,8 +19,8 @@ import { Upstream } from './upstream.js';
 
 
 const setup = workerData as LookupThreadSetup;
-const port = parentPort!;
-const tell = (message: FromLookupThread): void => port.postMessage(message);
+const main = parentPort!;
+const tell = (message: FromLookupThread): void => main.postMessage(message);
 
 const upstream = new Upstream(setup.upstream, (res: ServerResponse, err: Error) => {
   const body = JSON.stringify(errorBody('UID_ERR_HTTP_UPSTREAM',
@@ -38,30 +39,61 @@ const handler = frontHandler({
   onError: (err) => tell({ type: 'error', message: err.message, stack: err.stack }),
 });
 
-const server: Server = setup.tls
-  ? createHttpsServer({ cert: Buffer.from(setup.tls.cert), key: Buffer.from(setup.tls.key) }, handler)
-  : createHttpServer(handler);
-// As fastify sets them on its server (lib/server.js).
-server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-server.requestTimeout = REQUEST_TIMEOUT_MS;
-server.on('clientError', answerClientError);
+function createServer(): Server {
+  const server: Server = setup.tls
+    ? createHttpsServer({ cert: Buffer.from(setup.tls.cert), key: Buffer.from(setup.tls.key) }, handler)
+    : createHttpServer(handler);
+  // As fastify sets them on its server (lib/server.js).
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.on('clientError', answerClientError);
+  return server;
+}
 
-server.once('error', (err: NodeJS.ErrnoException) => tell({ type: 'listen-failed', code: err.code, message: err.message }));
-server.listen(setup.port, setup.host, () => {
-  const { address, family, port: bound } = server.address() as { address: string; family: string; port: number };
-  tell({ type: 'listening', address, family, port: bound });
-});
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(server.address() as AddressInfo); });
+  });
+}
 
-port.on('message', (message: ToLookupThread) => {
-  if (message.type === 'drain') {
-    server.close();
-    server.closeIdleConnections();
-    tell({ type: 'drained' });
-  } else {
-    server.closeAllConnections();
-    port.close();
+/**
+ * `localhost` is every address it resolves to (127.0.0.1 and ::1), the others on the port
+ * the first got, as fastify listens (lib/server.js multipleBindings); one that cannot be
+ * bound beside the first is left out, as there.
+ */
+async function listenAll(): Promise<Server[]> {
+  const hosts = setup.host === 'localhost' ? (await lookup('localhost', { all: true })).map((a) => a.address) : [setup.host];
+  const first = createServer();
+  const { address, family, port } = await listen(first, setup.port, hosts[0]!);
+  const servers = [first];
+  for (const host of hosts.slice(1)) {
+    const more = createServer();
+    try {
+      await listen(more, port, host);
+      servers.push(more);
+    } catch {
+      more.close();
+    }
   }
-});
+  tell({ type: 'listening', address, family, port });
+  return servers;
+}
+
+listenAll().then((servers) => {
+  main.on('message', (message: ToLookupThread) => {
+    for (const server of servers) {
+      if (message.type === 'drain') {
+        server.close();
+        server.closeIdleConnections();
+      } else {
+        server.closeAllConnections();
+      }
+    }
+    if (message.type === 'drain') tell({ type: 'drained' });
+    else main.close();
+  });
+}, (err: NodeJS.ErrnoException) => tell({ type: 'listen-failed', code: err.code, message: err.message }));
 
 /**
  * A request that is not HTTP, too slow or with headers too large, answered as fastify's

@@ -3,6 +3,7 @@
  * for its own answers and for those it hands on, a port in use refused with the same
  * UID_ERR_LISTEN, and at stop event streams ended and the port free.
  */
+import { lookup } from 'node:dns/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,6 +38,18 @@ describe('the lookup thread on the public socket', () => {
     expect([health.status, JSON.parse(health.body).status]).toEqual([200, 'ok']);
     await expect(fetchText(httpsGet, { ...options, ca: other.ca, path: '/healthz' })).rejects.toThrow(/certificate/);
     await expect(fetchText(httpGet, { host: '127.0.0.1', port, path: '/healthz', agent: false })).rejects.toThrow(/socket hang up|ECONNRESET/);
+  });
+
+  it('listens on every address of localhost, as fastify does', async () => {
+    const table = memoryTable();
+    table.apply(login('10.1.2.3', 'jdoe'));
+    const { port } = await startApi(table, { host: 'localhost' });
+    const addresses = (await lookup('localhost', { all: true })).map((a) => a.address);
+    for (const address of addresses) {
+      const host = address.includes(':') ? `[${address}]` : address;
+      const res = await fetch(`http://${host}:${port}/v1/mappings/10.1.2.3`);
+      expect([address, res.status]).toEqual([address, 200]);
+    }
   });
 
   it('refuses a port in use with UID_ERR_LISTEN saying what to do', async () => {
