@@ -8,7 +8,8 @@
  * - Each mapping has its own timeout (DESIGN §5 "Timeouts per mapping": the event's
  *   `timeoutMs`, else `timeoutMinutes`), so refresh order is not expiry order: the sweep
  *   reads an indexed heap of entries by expiresAt, batched (SWEEP_BATCH per turn), never
- *   a scan and never a timer per entry. A mapping that never expires (timeout 0) is not
+ *   a scan and never a timer per entry; a heartbeat that extends an expiry leaves the heap
+ *   alone until the old time comes (shared-memory/expiry-heap.ts). A mapping that never expires (timeout 0) is not
  *   in the heap.
  * - The table's clock never runs backwards (a wall-clock step back holds it still until
  *   the wall clock catches up), so expiry never happens out of order under clock steps.
@@ -21,16 +22,18 @@
  * sender, profile and timeout, is still a `refreshed` change but moves nothing: its times
  * and its place in refresh order stay (so lastSeen and expiresAt advance at most once a
  * second). Busy senders repeat themselves many times a second; this keeps that from
- * costing a store write each time.
+ * costing a store write each time (and, for recent entries, a new Mapping object: the
+ * store hands back the one it built last until the entry is written).
  */
 import { randomBytes } from 'node:crypto';
 import type { IdentityEvent } from '../identify/event.js';
 import { newTableStats, type MappingTableEvent, type MappingTableStats } from './events.js';
 import type { SavedMapping } from './snapshot-format.js';
 import { ChangeListeners } from './change-listeners.js';
-import { SharedMappingStore, type StoredMapping } from './shared-memory/mapping-store.js';
+import { ALREADY_STORED, NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import type { TableShare } from './table-reader.js';
+import { sameUser } from './user-index.js';
 
 export interface MemoryMappingTableOptions {
   /** Minutes a mapping lives after its last login when its event names no timeout (PAN-OS User-ID timeout). */
@@ -111,9 +114,9 @@ export class MemoryMappingTable implements MappingTable {
     const entry = this.#live(event.ip, now);
     if (event.event === 'logout') return this.#logout(event, entry);
     if (entry < 0) return this.#add(event, now);
-    if (this.#store.isUserExactly(entry, event.user)) return this.#refresh(entry, event, now, event.user);
-    if (this.#store.isUser(entry, event.user)) return this.#refresh(entry, event, now, undefined);
-    return this.#replace(entry, event, now);
+    const current = this.#store.mapping(entry, event.ip, event.user);
+    if (sameUser(current.user, event.user)) return this.#refresh(entry, current, event, now);
+    return this.#replace(entry, current, event, now);
   }
 
   get(ip: string): Mapping | undefined {
@@ -133,6 +136,16 @@ export class MemoryMappingTable implements MappingTable {
   page(cursor: string | undefined, limit: number): MappingPage {
     const now = this.#now();
     return this.#store.page(cursor, limit, (entry) => this.#store.expiresAt(entry) > now);
+  }
+
+  /**
+   * The live entries of the store's buckets from `bucket` on, about `max` of them, to a
+   * binary snapshot's encoder; returns the bucket to go on from, or -1 at the end
+   * (SharedMappingStore.exportEntries: one that stays is handed exactly once).
+   */
+  exportEntries(bucket: number, max: number, sink: RawEntrySink): number {
+    const now = this.#now();
+    return this.#store.exportEntries(bucket, max, (entry) => this.#store.expiresAt(entry) > now, sink);
   }
 
   delete(ip: string): MappingChange | null {
@@ -167,11 +180,12 @@ export class MemoryMappingTable implements MappingTable {
     const evicted = live.splice(0, Math.max(0, live.length - this.#store.capacity));
     const restored: Mapping[] = [];
     for (const mapping of live) {
-      if (this.#store.find(mapping.ip) >= 0) continue; // a duplicate IP: the first (refreshed earlier) stays
       const latest = expiryAt(now, mapping.timeoutMs);
       const capped = mapping.expiresAt > latest ? { ...mapping, expiresAt: latest } : mapping;
-      if (!this.#insert(capped.ip, capped, now)) break;
-      restored.push(capped);
+      const entry = this.#store.insert(capped.ip, capped);
+      if (entry === ALREADY_STORED) continue; // a duplicate IP: the first (refreshed earlier) stays
+      if (entry === NO_ROOM_NOW) evicted.push(mapping); // the name arena is full (names far longer than usual): out, and said so
+      else restored.push(capped);
     }
     return { restored, expired, evicted };
   }
@@ -191,25 +205,23 @@ export class MemoryMappingTable implements MappingTable {
 
   /** Stores a new entry, evicting the least recently refreshed while there is no room. */
   #insert(ip: string, mapping: StoredMapping, now: number): boolean {
-    while (this.#store.insert(ip, mapping) < 0) {
+    while (this.#store.insert(ip, mapping) === NO_ROOM_NOW) {
       if (!this.#makeRoom(now)) return false;
     }
     return true;
   }
 
-  #refresh(entry: number, event: IdentityEvent, now: number, user: string | undefined): MappingChange {
-    const store = this.#store;
+  #refresh(entry: number, current: Mapping, event: IdentityEvent, now: number): MappingChange {
     const timeoutMs = event.timeoutMs ?? this.#defaultTimeoutMs;
-    const newinfo = !store.hasTags(entry, event.sender, event.profile) || store.timeoutMs(entry) !== timeoutMs;
-    if (!newinfo && now - store.lastSeen(entry) < REFRESH_RESOLUTION_MS) {
-      return this.#emit({ kind: 'refreshed', mapping: store.mapping(entry, event.ip, user), newinfo: false });
+    const newinfo = current.sender !== event.sender || current.profile !== event.profile || current.timeoutMs !== timeoutMs;
+    if (!newinfo && now - current.lastSeen < REFRESH_RESOLUTION_MS) {
+      return this.#emit({ kind: 'refreshed', mapping: current, newinfo: false });
     }
-    store.refresh(entry, now, expiryAt(now, timeoutMs), timeoutMs, event.sender, event.profile, true);
-    return this.#emit({ kind: 'refreshed', mapping: store.mapping(entry, event.ip, user), newinfo });
+    const mapping = this.#store.refresh(entry, now, expiryAt(now, timeoutMs), timeoutMs, event.sender, event.profile, true);
+    return this.#emit({ kind: 'refreshed', mapping, newinfo });
   }
 
-  #replace(entry: number, event: IdentityEvent, now: number): MappingChange {
-    const previous = this.#store.mapping(entry, event.ip);
+  #replace(entry: number, previous: Mapping, event: IdentityEvent, now: number): MappingChange {
     const mapping = this.#begin(event, now);
     while (!this.#store.update(entry, mapping, true)) {
       // The new name found no room: evict the least recently refreshed other than this one.
@@ -226,7 +238,7 @@ export class MemoryMappingTable implements MappingTable {
       this.stats.logoutsUnmatched++;
       return null;
     }
-    if (!this.#store.isUser(entry, event.user)) {
+    if (!sameUser(this.#store.mapping(entry, event.ip, event.user).user, event.user)) {
       this.stats.logoutsIgnored++;
       return null;
     }
@@ -263,12 +275,16 @@ export class MemoryMappingTable implements MappingTable {
     this.#sweepMore = undefined;
     const now = this.#now();
     for (let handled = 0; ; handled++) {
-      const next = this.#store.soonest();
-      if (next < 0 || this.#store.expiresAt(next) > now) return;
+      if (this.#store.soonestAt() > now) return;
       if (handled === SWEEP_BATCH) {
         // More may be due: carry on after letting I/O run, rather than block the loop.
         this.#sweepMore = setImmediate(() => this.#sweep()).unref();
         return;
+      }
+      const next = this.#store.soonest();
+      if (this.#store.expiresAt(next) > now) {
+        this.#store.reschedule(next); // refreshed since its node was placed
+        continue;
       }
       const mapping = this.#store.mapping(next);
       this.#store.remove(next);

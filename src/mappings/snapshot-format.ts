@@ -28,6 +28,8 @@
  *   with expiresAt null exactly when it is 0), the trailer is missing or not last, or its count
  *   or digest does not match.
  * - A different layout gets a new version number; readers refuse versions they do not know.
+ *   Version 3 (snapshot-binary.ts) keeps this header line and stores the entries in binary;
+ *   it is what the listener writes now, and versions 1 and 2 are still read.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { normaliseAddress } from '../identify/address.js';
@@ -35,8 +37,8 @@ import type { Mapping } from './table.js';
 
 export const SNAPSHOT_FORMAT = 'uid-listener/mappings';
 export const SNAPSHOT_VERSION = 2;
-/** Versions this build reads: 1 lacks `timeoutMs`. */
-const READABLE_VERSIONS: readonly unknown[] = [1, 2];
+/** Versions this decoder reads: 1 lacks `timeoutMs`. (Version 3 is binary: snapshot-binary.ts.) */
+export const TEXT_VERSIONS: readonly number[] = [1, 2];
 
 /** A mapping as a snapshot gives it back: without `timeoutMs` when written by version 1. */
 export type SavedMapping = Omit<Mapping, 'timeoutMs'> & { readonly timeoutMs?: number };
@@ -52,8 +54,24 @@ export class SnapshotFormatError extends Error {
   }
 }
 
-export function encodeHeader(writtenAt: number, startsSentTo?: readonly string[]): string {
-  return `${JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, writtenAt, startsSentTo })}\n`;
+export function encodeHeader(writtenAt: number, startsSentTo?: readonly string[], version = SNAPSHOT_VERSION): string {
+  return `${JSON.stringify({ format: SNAPSHOT_FORMAT, version, writtenAt, startsSentTo })}\n`;
+}
+
+/** The header line's version and startsSentTo; throws unless it is this format in one of `versions`. */
+export function decodeHeader(line: string, versions: readonly number[]): { version: number; startsSentTo: readonly string[] | undefined } {
+  const header = parse(line, 1) as { format?: unknown; version?: unknown; startsSentTo?: unknown } | null;
+  if (header === null || typeof header !== 'object' || header.format !== SNAPSHOT_FORMAT) {
+    throw new SnapshotFormatError(1, `not a ${SNAPSHOT_FORMAT} snapshot`);
+  }
+  if (!versions.includes(header.version as number)) {
+    throw new SnapshotFormatError(1, `format version ${String(header.version)} is not supported (this build reads ${versions.join(', ')})`);
+  }
+  const groups = header.startsSentTo;
+  if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) {
+    throw new SnapshotFormatError(1, 'startsSentTo must be a list of group names');
+  }
+  return { version: header.version as number, startsSentTo: groups as readonly string[] | undefined };
 }
 
 export function encodeEntry(m: Mapping): string {
@@ -118,19 +136,7 @@ export class SnapshotDecoder {
   }
 
   #header(line: string): void {
-    const header = parse(line, 1) as { format?: unknown; version?: unknown; startsSentTo?: unknown } | null;
-    if (header === null || typeof header !== 'object' || header.format !== SNAPSHOT_FORMAT) {
-      throw new SnapshotFormatError(1, `not a ${SNAPSHOT_FORMAT} snapshot`);
-    }
-    if (!READABLE_VERSIONS.includes(header.version)) {
-      throw new SnapshotFormatError(1, `format version ${String(header.version)} is not supported (this build reads ${READABLE_VERSIONS.join(' and ')})`);
-    }
-    this.#version = header.version as number;
-    const groups = header.startsSentTo;
-    if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) {
-      throw new SnapshotFormatError(1, 'startsSentTo must be a list of group names');
-    }
-    this.#startsSentTo = groups as readonly string[] | undefined;
+    ({ version: this.#version, startsSentTo: this.#startsSentTo } = decodeHeader(line, TEXT_VERSIONS));
   }
 }
 

@@ -1,16 +1,19 @@
 /**
- * Persistence of the in-memory table (format: snapshot-format.ts). Written every
- * `intervalSeconds` and on graceful stop; read once at start.
+ * Persistence of the in-memory table (format version 3: snapshot-binary.ts; versions 1
+ * and 2, JSON Lines, are still read: snapshot-format.ts). Written every `intervalSeconds`
+ * and on graceful stop; read once at start.
  *
  * Writing: to `<path>.tmp` (mode 0600: it says who is where), fsync, rename over `<path>`,
  * fsync the directory, so a crash at any point leaves either the old or the new snapshot
- * whole. The table is read a page at a time with the event loop free between pages (a few
- * milliseconds of work each), so a snapshot of a million entries never stalls ingestion;
- * entries changed during a write are saved as they were when their page was read. Writes
+ * whole. The table is read `chunkEntries` at a time straight from its store (no Mapping
+ * objects) with the event loop free between chunks (a few milliseconds of work each), so
+ * a snapshot of millions of entries never stalls ingestion; entries changed during a write
+ * are saved as they were when their chunk was read. Writes
  * never overlap: an interval tick that finds one running is skipped and counted. An I/O
  * failure is a `UID_ERR_SNAPSHOT_IO` event and a counter; the table goes on.
  *
- * The file is JSON Lines, named `.jsonl` by default. Builds before 0.1.0's release named the
+ * The file is named `.jsonl` by default (it was JSON Lines up to format version 2; its
+ * first line still is the JSON header). Builds before 0.1.0's release named the
  * default `data/mappings.json`: when the configured path ends in `.jsonl`, is missing, and
  * the same path ending in `.json` exists, that file is renamed to it before reading (the
  * embedded default and configs that kept the default path are carried over). A `.json`
@@ -20,14 +23,14 @@
  * the format's rules) or cannot be read at all is renamed `<path>.corrupt-<UTC time>` and
  * reported as `UID_ERR_SNAPSHOT_CORRUPT`; the listener starts with an empty table.
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { newSnapshotStats, type SnapshotEvent, type SnapshotStats } from './events.js';
 import type { MemoryMappingTable, RestoreResult } from './memory-table.js';
-import { SnapshotDecoder, encodeEntry, encodeHeader, encodeTrailer, type SavedMapping } from './snapshot-format.js';
+import { BINARY_SNAPSHOT_VERSION, BinarySnapshotEncoder, decodeBinarySnapshot } from './snapshot-binary.js';
+import { SnapshotDecoder, SnapshotFormatError, TEXT_VERSIONS, decodeHeader, encodeHeader, type SavedMapping } from './snapshot-format.js';
 
 export interface MappingSnapshotOptions {
   readonly path: string;
@@ -48,10 +51,10 @@ export interface SnapshotRestore extends RestoreResult {
 }
 
 /** What the snapshot needs of the table. */
-export type SnapshotTable = Pick<MemoryMappingTable, 'page' | 'restore'>;
+export type SnapshotTable = Pick<MemoryMappingTable, 'exportEntries' | 'restore'>;
 
 const NOTHING_RESTORED: RestoreResult = Object.freeze({ restored: [], expired: [], evicted: [] });
-const READ_CHUNK_BYTES = 1 << 20;
+const TEXT_PIECE_BYTES = 1 << 20;
 
 export class MappingSnapshot {
   readonly stats: SnapshotStats = newSnapshotStats();
@@ -138,27 +141,23 @@ export class MappingSnapshot {
       await mkdir(dirname(this.#path), { recursive: true });
       file = await open(temp, 'w', 0o600);
       const hash = createHash('sha256');
-      const header = encodeHeader(this.#now(), this.#startsSentTo);
+      const encoder = new BinarySnapshotEncoder();
+      const header = Buffer.from(encodeHeader(this.#now(), this.#startsSentTo, BINARY_SNAPSHOT_VERSION));
       hash.update(header);
-      await file.writeFile(header);
-      let bytes = Buffer.byteLength(header);
-      let entries = 0;
-      let cursor: string | undefined;
+      await file.write(header);
+      let bytes = header.length;
+      let bucket = 0;
       do {
-        const page = this.#table.page(cursor, this.#chunkEntries);
-        let text = '';
-        for (const mapping of page.items) text += encodeEntry(mapping);
-        if (text.length > 0) {
-          hash.update(text);
-          await file.writeFile(text); // also the yield that lets ingestion run between pages
-          bytes += Buffer.byteLength(text);
-        }
-        entries += page.items.length;
-        cursor = page.next;
-      } while (cursor !== undefined);
-      const trailer = encodeTrailer(entries, hash.digest('hex'));
-      await file.writeFile(trailer);
-      bytes += Buffer.byteLength(trailer);
+        bucket = this.#table.exportEntries(bucket, this.#chunkEntries, encoder);
+        const chunk = encoder.take();
+        hash.update(chunk);
+        await file.write(chunk); // also the yield that lets ingestion run between chunks
+        bytes += chunk.length;
+      } while (bucket >= 0);
+      const entries = encoder.entries;
+      const end = encoder.end(hash.digest());
+      await file.write(end);
+      bytes += end.length;
       await file.sync();
       await file.close();
       file = undefined;
@@ -230,17 +229,22 @@ export class MappingSnapshot {
   }
 }
 
-/** Reads a whole snapshot; throws SnapshotFormatError or the file system's error. */
-async function readSnapshot(path: string): Promise<{ mappings: SavedMapping[]; startsSentTo: readonly string[] | undefined }> {
+/** Reads a whole snapshot of any version this build reads; throws SnapshotFormatError or the file system's error. */
+export async function readSnapshot(path: string): Promise<{ mappings: SavedMapping[]; startsSentTo: readonly string[] | undefined }> {
+  const file = await readFile(path);
+  const lineEnd = file.indexOf(0x0a);
+  if (lineEnd === -1) throw new SnapshotFormatError(file.length === 0 ? 0 : 1, file.length === 0 ? 'empty file' : 'line not ended by a newline');
+  const { version, startsSentTo } = decodeHeader(file.toString('utf8', 0, lineEnd), [...TEXT_VERSIONS, BINARY_SNAPSHOT_VERSION]);
+  if (version === BINARY_SNAPSHOT_VERSION) return { mappings: decodeBinarySnapshot(file, lineEnd + 1), startsSentTo };
+  // JSON Lines: fed a piece at a time, each cut after a line end (one string for a whole
+  // file of millions of lines could pass V8's string length limit).
   const decoder = new SnapshotDecoder();
-  let carry = '';
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK_BYTES })) {
-    const text = carry + (chunk as string);
-    const cut = text.lastIndexOf('\n') + 1;
-    if (cut > 0) decoder.feed(text.slice(0, cut));
-    carry = text.slice(cut);
+  for (let at = 0; at < file.length;) {
+    const cut = at + TEXT_PIECE_BYTES >= file.length ? file.length : file.lastIndexOf(0x0a, at + TEXT_PIECE_BYTES) + 1;
+    const end = cut > at ? cut : file.length; // a line longer than a piece: the rest at once
+    decoder.feed(file.toString('utf8', at, end));
+    at = end;
   }
-  if (carry.length > 0) decoder.feed(carry); // an unended last line: the decoder refuses it
   return { mappings: decoder.finish(), startsSentTo: decoder.startsSentTo };
 }
 

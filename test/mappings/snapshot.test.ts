@@ -1,10 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SnapshotEvent } from '../../src/mappings/events.js';
 import { MemoryMappingTable } from '../../src/mappings/memory-table.js';
 import { MappingSnapshot, type SnapshotTable } from '../../src/mappings/snapshot.js';
+import { encodeEntry, encodeHeader, encodeTrailer } from '../../src/mappings/snapshot-format.js';
 import type { Mapping } from '../../src/mappings/table.js';
 import { ipFor, login } from './support.js';
 
@@ -122,6 +124,25 @@ describe('MappingSnapshot', () => {
     expect(allOf(next)).toEqual(allOf(table));
   });
 
+  it('still reads a version 2 (JSON Lines) snapshot, and writes version 3 after it', async () => {
+    const saved: Mapping = { id: 'old-1', ip: '10.0.0.1', user: 'ACME\\jdoe', sender: 'esm', profile: 'p', firstSeen: T0 - MINUTE, lastSeen: T0 - MINUTE, expiresAt: T0 + 44 * MINUTE, timeoutMs: 45 * MINUTE };
+    // More than one read piece (1 MiB) of lines, so the text is fed in pieces cut at line ends.
+    const more = Array.from({ length: 20_000 }, (_, i) => ({ ...saved, id: `old-${i + 2}`, ip: ipFor(i + 10), user: `user${i}` }));
+    const body = encodeHeader(T0, ['nps']) + [saved, ...more].map(encodeEntry).join('');
+    expect(body.length).toBeGreaterThan(1 << 20);
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(path, body + encodeTrailer(more.length + 1, createHash('sha256').update(body).digest('hex')));
+    const table = newTable();
+    const snapshot = newSnapshot(table);
+    const result = await snapshot.restore();
+    expect(result).toMatchObject({ expired: [], evicted: [], startsSentTo: ['nps'] });
+    expect(result.restored).toHaveLength(more.length + 1);
+    expect(table.get('10.0.0.1')).toEqual(saved);
+    expect(table.get(ipFor(20_009))?.user).toBe('user19999');
+    expect(await snapshot.write()).toBe(true);
+    expect(JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!)).toMatchObject({ version: 3 });
+  });
+
   it('starts empty, silently, when there is no snapshot yet', async () => {
     const table = newTable();
     expect(await newSnapshot(table).restore()).toEqual({ restored: [], expired: [], evicted: [] });
@@ -186,11 +207,11 @@ describe('MappingSnapshot', () => {
     let overlapped = false;
     const watched: SnapshotTable = {
       restore: (m) => table.restore(m),
-      page: (cursor, limit) => {
-        if (cursor === undefined && open++ > 0) overlapped = true;
-        const page = table.page(cursor, limit);
-        if (page.next === undefined) open--;
-        return page;
+      exportEntries: (bucket, max, sink) => {
+        if (bucket === 0 && open++ > 0) overlapped = true;
+        const next = table.exportEntries(bucket, max, sink);
+        if (next < 0) open--;
+        return next;
       },
     };
     const snapshot = newSnapshot(watched, { chunkEntries: 100 });

@@ -9,15 +9,15 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { checkFrame, decodeAcks, decodeFrame, resync } from '../../src/accounting/spool-format.js';
 import type { AccountingRecord } from '../../src/accounting/record.js';
-import { SnapshotDecoder, encodeEntry, encodeHeader, encodeTrailer } from '../../src/mappings/snapshot-format.js';
+import { readSnapshot as readSnapshotFile } from '../../src/mappings/snapshot.js';
+import { encodeEntry, encodeHeader, encodeTrailer } from '../../src/mappings/snapshot-format.js';
 import type { SavedMapping } from '../../src/mappings/snapshot-format.js';
 import type { Mapping } from '../../src/mappings/table.js';
 import type { RecordedRequest } from './tacacs-server.js';
 
+/** The mappings of a snapshot the listener wrote (any version it writes or reads). */
 export async function readSnapshot(path: string): Promise<SavedMapping[]> {
-  const decoder = new SnapshotDecoder();
-  decoder.feed(await readFile(path, 'utf8'));
-  return decoder.finish();
+  return (await readSnapshotFile(path)).mappings;
 }
 
 /** Writes a valid snapshot (header, entries, trailer with count and sha256) atomically. */

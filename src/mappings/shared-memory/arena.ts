@@ -38,6 +38,11 @@ export class Arena {
   readonly #free = new Map<number, number>();
   #scratch = new Scratch(1024);
 
+  /** The arena's bytes (the writer's own view). */
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+
   constructor(words: Int32Array) {
     this.#words = words;
     this.#bytes = Buffer.from(words.buffer, words.byteOffset, words.byteLength);

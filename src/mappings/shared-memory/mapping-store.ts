@@ -17,8 +17,8 @@ import { Arena } from './arena.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { InternedStrings } from './interned-strings.js';
 import {
-  ENTRY_SLOTS, ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, K0, LAST, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER, VERBATIM_ID,
-  allocateLayout, bucketOf, shareOf, type TableLayout,
+  ENTRY_SLOTS, ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, K0, LAST, MAX_ID_NUMBER, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER,
+  VERBATIM_ID, allocateLayout, bucketOf, shareOf, timeoutOf, timeoutWord, userBucketBits, type TableLayout,
 } from './layout.js';
 import { compareKeys, comparePageOrder } from './page-order.js';
 import { RefreshOrder } from './refresh-order.js';
@@ -27,6 +27,31 @@ import { R_NAME, UserRecords } from './user-records.js';
 
 /** What the store keeps of a mapping besides its address. */
 export type StoredMapping = Omit<Mapping, 'ip'>;
+
+/**
+ * Receives an entry's stored fields as they are (a binary snapshot's writer): no Mapping
+ * object and no decoded user name. `idPrefix` undefined: `verbatimId` is the whole id.
+ */
+export interface RawEntrySink {
+  entry(
+    key: Int32Array, firstSeen: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string,
+    idPrefix: string | undefined, idNumber: number, verbatimId: string | undefined, userBytes: Buffer, userStart: number, userLength: number,
+  ): void;
+}
+
+/** insert(): the store is full (capacity, or names: the arena): make room and try again. */
+export const NO_ROOM_NOW = -1;
+/** insert(): the address is stored already. */
+export const ALREADY_STORED = -2;
+
+/**
+ * Mapping objects built lately, kept for the entries they were built from until one is
+ * written (a direct-mapped cache on the entry index): a sender repeating a heartbeat many
+ * times a second, or a client asking for the same address, gets the same object again
+ * instead of a new one with its id and user decoded each time. Bounded: at most this many
+ * objects on the JS heap.
+ */
+const RECENT_SLOTS = 4096;
 
 /** Ids the table makes: `${prefix}-${n in base 36}`, n a safe integer. */
 const ID_FORM = /^(.+)-([0-9a-z]{1,11})$/;
@@ -44,7 +69,11 @@ export class SharedMappingStore {
   #unused = 0;
   #freed = 0;
   #size = 0;
+  readonly #recent: (Mapping | undefined)[] = new Array<Mapping | undefined>(RECENT_SLOTS);
+  readonly #recentEntry = new Int32Array(RECENT_SLOTS).fill(-1);
+  /** The key and bucket of the last find(). */
   readonly #key = new Int32Array(4);
+  #lastBucket = 0;
 
   constructor(capacity: number) {
     const layout = (this.#layout = allocateLayout(capacity));
@@ -52,9 +81,9 @@ export class SharedMappingStore {
     this.#slots = layout.slots;
     this.#arena = new Arena(layout.arena);
     this.#strings = new InternedStrings(layout.strings, this.#arena);
-    this.#users = new UserRecords(layout.userHeads, layout.bucketBits, this.#arena, layout.arena, layout.links);
+    this.#users = new UserRecords(layout.userHeads, userBucketBits(layout), this.#arena, layout.arena, layout.links);
     this.#order = new RefreshOrder(layout.links);
-    this.#expiry = new ExpiryHeap(layout.heap, layout.links, layout.slots);
+    this.#expiry = new ExpiryHeap(layout.heap, layout.heapKeys, layout.links, layout.slots);
   }
 
   get size(): number {
@@ -84,7 +113,8 @@ export class SharedMappingStore {
     const k2 = key[2]!;
     const k3 = key[3]!;
     const words = this.#words;
-    let next = this.#layout.buckets[bucketOf(this.#layout, keyHash(k0, k1, k2, k3))]!;
+    const bucket = (this.#lastBucket = bucketOf(this.#layout, keyHash(k0, k1, k2, k3)));
+    let next = this.#layout.buckets[bucket]!;
     while (next !== 0) {
       const at = (next - 1) * ENTRY_WORDS;
       if (words[at + 3] === k3 && words[at] === k0 && words[at + 1] === k1 && words[at + 2] === k2) return next - 1;
@@ -94,24 +124,25 @@ export class SharedMappingStore {
   }
 
   /**
-   * Stores a mapping for an address not in the store, at the fresh end of refresh order.
-   * Returns its entry, or -1 when the store is full (capacity or name space): make room
-   * (remove the oldest) and call again.
+   * Stores a mapping for an address at the fresh end of refresh order. Returns its entry,
+   * ALREADY_STORED when the address is there (nothing changed), or NO_ROOM_NOW when the
+   * store is full (capacity or name space): make room (remove the oldest) and call again.
    */
   insert(ip: string, mapping: StoredMapping): number {
-    if (this.#size >= this.#layout.capacity) return -1;
-    const key = this.#key;
+    if (this.find(ip) >= 0) return ALREADY_STORED;
+    if (this.#size >= this.#layout.capacity) return NO_ROOM_NOW;
+    const key = this.#key; // as find() left it
     if (!parseAddressKey(ip, key)) throw new RangeError(`not a canonical address: ${ip}`);
+    const bucket = this.#lastBucket;
     const user = this.#users.acquire(mapping.user);
-    if (user === 0) return -1;
+    if (user === 0) return NO_ROOM_NOW;
     const id = this.#idParts(mapping.id);
     if (id === undefined) {
       this.#users.releaseIfUnused(user);
-      return -1;
+      return NO_ROOM_NOW;
     }
     const entry = this.#take();
-    const hash = keyHash(key[0]!, key[1]!, key[2]!, key[3]!);
-    const bucket = bucketOf(this.#layout, hash);
+    this.#forget(entry);
     const at = entry * ENTRY_WORDS;
     const words = this.#words;
     const counters = this.#layout.counters;
@@ -139,6 +170,7 @@ export class SharedMappingStore {
     const current = words[at + USER]!;
     const user = this.#arena.equalsString(current + R_NAME, mapping.user) ? current : this.#users.acquire(mapping.user);
     if (user === 0) return false;
+    this.#forget(entry);
     const oldId = this.#verbatimIdOf(entry);
     const id = oldId !== 0 && this.#arena.readString(oldId) === mapping.id ? ([VERBATIM_ID, oldId] as const) : this.#idParts(mapping.id);
     if (id === undefined) {
@@ -161,21 +193,31 @@ export class SharedMappingStore {
 
   /**
    * A refresh: new times, timeout, sender and profile, same user and id (the hot path:
-   * no names written). `fresh` as for update.
+   * no names written). `fresh` as for update. Returns the mapping as it is now (made from
+   * the one built before, when there is one: nothing decoded).
    */
-  refresh(entry: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string, fresh: boolean): void {
+  refresh(entry: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string, fresh: boolean): Mapping {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
     const tags = this.#strings.indexOf(sender) | (this.#strings.indexOf(profile) << 16);
     const stripe = this.#stripeOf(entry);
+    const slot = entry & (RECENT_SLOTS - 1);
+    const before = this.#recentEntry[slot] === entry ? this.#recent[slot] : undefined;
+    this.#forget(entry);
     beginWrite(this.#layout.counters, stripe);
     if (words[at + TAGS] !== tags) Atomics.store(words, at + TAGS, tags);
     storeFloat(words, at + 2 * LAST, lastSeen);
     storeFloat(words, at + 2 * EXPIRES, expiresAt);
-    storeFloat(words, at + 2 * TIMEOUT, timeoutMs);
+    Atomics.store(words, at + TIMEOUT, timeoutWord(timeoutMs));
     endWrite(this.#layout.counters, stripe);
     if (fresh) this.#order.touch(entry);
     this.#expiry.update(entry);
+    if (before === undefined) return this.mapping(entry);
+    const stored = timeoutOf(timeoutWord(timeoutMs));
+    const after: Mapping = { id: before.id, ip: before.ip, user: before.user, sender, profile, firstSeen: before.firstSeen, lastSeen, expiresAt, timeoutMs: stored };
+    this.#recent[slot] = after;
+    this.#recentEntry[slot] = entry;
+    return after;
   }
 
   /** Stores `mapping` under its address: a new entry at the fresh end, or the existing one overwritten in place. False when full. */
@@ -192,6 +234,7 @@ export class SharedMappingStore {
     const buckets = this.#layout.buckets;
     const user = words[at + USER]!;
     const verbatimId = this.#verbatimIdOf(entry);
+    this.#forget(entry);
     beginWrite(this.#layout.counters, bucket >>> STRIPE_BITS);
     const next = words[at + NEXT]!;
     if (buckets[bucket] === entry + 1) {
@@ -222,9 +265,21 @@ export class SharedMappingStore {
     return this.#order.after(entry);
   }
 
-  /** The entry that expires first (never-expiring ones excluded), or -1. */
+  /**
+   * The entry at the top of the expiry heap, or -1; nothing expires before soonestAt().
+   * Its own expiresAt may be later (it was extended): then reschedule it and look again.
+   */
   soonest(): number {
     return this.#expiry.peek();
+  }
+
+  soonestAt(): number {
+    return this.#expiry.peekKey();
+  }
+
+  /** Moves an entry whose expiry was extended to its real place in the expiry heap. */
+  reschedule(entry: number): void {
+    this.#expiry.reschedule(entry);
   }
 
   /** Entries of `user` in any case (see user-records.ts). */
@@ -232,32 +287,8 @@ export class SharedMappingStore {
     return this.#users.entriesOf(user);
   }
 
-  /** Whether the entry's user is `user`, case-insensitively. */
-  isUser(entry: number, user: string): boolean {
-    return this.#users.isUser(this.#words[entry * ENTRY_WORDS + USER]!, user);
-  }
-
-  /** Whether the entry's user is exactly `user` (so `user` can stand for it, no decoding). */
-  isUserExactly(entry: number, user: string): boolean {
-    return this.#arena.equalsString(this.#words[entry * ENTRY_WORDS + USER]! + R_NAME, user);
-  }
-
   expiresAt(entry: number): number {
     return this.#slots[entry * ENTRY_SLOTS + EXPIRES]!;
-  }
-
-  lastSeen(entry: number): number {
-    return this.#slots[entry * ENTRY_SLOTS + LAST]!;
-  }
-
-  timeoutMs(entry: number): number {
-    return this.#slots[entry * ENTRY_SLOTS + TIMEOUT]!;
-  }
-
-  /** Whether the entry came from this sender and profile. */
-  hasTags(entry: number, sender: string, profile: string): boolean {
-    const tags = this.#words[entry * ENTRY_WORDS + TAGS]!;
-    return this.#strings.text(tags & 0xffff) === sender && this.#strings.text(tags >>> 16) === profile;
   }
 
   /** The address of an entry, as normaliseAddress writes it. */
@@ -267,8 +298,28 @@ export class SharedMappingStore {
     return formatAddressKey(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!);
   }
 
-  /** The entry as a Mapping (a new object). `ip` and `user`, when the caller has them, save decoding. */
+  /**
+   * The entry as a Mapping: the one built last if the entry was not written since (see
+   * RECENT_SLOTS), else a new one. `ip` (the entry's address) and `user` (a guess: used
+   * when it is exactly the stored name), when the caller has them, save decoding.
+   */
   mapping(entry: number, ip?: string, user?: string): Mapping {
+    const slot = entry & (RECENT_SLOTS - 1);
+    if (this.#recentEntry[slot] === entry) return this.#recent[slot]!;
+    const mapping = this.#build(entry, ip, user);
+    this.#recent[slot] = mapping;
+    this.#recentEntry[slot] = entry;
+    return mapping;
+  }
+
+  #forget(entry: number): void {
+    const slot = entry & (RECENT_SLOTS - 1);
+    if (this.#recentEntry[slot] !== entry) return;
+    this.#recentEntry[slot] = -1;
+    this.#recent[slot] = undefined;
+  }
+
+  #build(entry: number, ip: string | undefined, user: string | undefined): Mapping {
     const words = this.#words;
     const slots = this.#slots;
     const at = entry * ENTRY_WORDS;
@@ -277,13 +328,13 @@ export class SharedMappingStore {
     return {
       id: this.#idOf(entry),
       ip: ip ?? this.ipOf(entry),
-      user: user ?? this.#users.name(words[at + USER]!),
+      user: user !== undefined && this.#arena.equalsString(words[at + USER]! + R_NAME, user) ? user : this.#users.name(words[at + USER]!),
       sender: this.#strings.text(tags & 0xffff),
       profile: this.#strings.text(tags >>> 16),
       firstSeen: slots[slot + FIRST]!,
       lastSeen: slots[slot + LAST]!,
       expiresAt: slots[slot + EXPIRES]!,
-      timeoutMs: slots[slot + TIMEOUT]!,
+      timeoutMs: timeoutOf(words[at + TIMEOUT]!),
     };
   }
 
@@ -334,6 +385,44 @@ export class SharedMappingStore {
     return { items };
   }
 
+  /**
+   * Hands the entries of the buckets from `bucket` on that `include` accepts to `sink`,
+   * stopping after the bucket where the `max`th was handed; returns the bucket to go on
+   * from, or -1 when all are done. Buckets are visited in order and an entry never moves
+   * bucket, so a walk that lets the table change between calls hands an entry present
+   * throughout exactly once.
+   */
+  exportEntries(bucket: number, max: number, include: (entry: number) => boolean, sink: RawEntrySink): number {
+    const { buckets } = this.#layout;
+    const words = this.#words;
+    const slots = this.#slots;
+    const key = new Int32Array(4);
+    const names = this.#arena.bytes;
+    let handed = 0;
+    for (; bucket < buckets.length; bucket++) {
+      if (handed >= max) return bucket;
+      for (let next = buckets[bucket]!; next !== 0; next = words[(next - 1) * ENTRY_WORDS + NEXT]!) {
+        const entry = next - 1;
+        if (!include(entry)) continue;
+        const at = entry * ENTRY_WORDS;
+        const slot = entry * ENTRY_SLOTS;
+        for (let w = 0; w < 4; w++) key[w] = words[at + w]!;
+        const tags = words[at + TAGS]!;
+        const prefix = words[at + PREFIX]!;
+        const name = (words[at + USER]! + R_NAME) * 4;
+        sink.entry(
+          key, slots[slot + FIRST]!, slots[slot + LAST]!, slots[slot + EXPIRES]!, timeoutOf(words[at + TIMEOUT]!),
+          this.#strings.text(tags & 0xffff), this.#strings.text(tags >>> 16),
+          prefix === VERBATIM_ID ? undefined : this.#strings.text(prefix), words[at + ID_SEQ]! >>> 0,
+          prefix === VERBATIM_ID ? this.#idOf(entry) : undefined,
+          names, name + 4, this.#layout.arena[name >>> 2]!,
+        );
+        handed++;
+      }
+    }
+    return -1;
+  }
+
   /** Every entry, least recently refreshed first. */
   *entries(): IterableIterator<number> {
     for (let entry = this.#order.oldest(); entry !== -1; entry = this.#order.after(entry)) yield entry;
@@ -369,17 +458,17 @@ export class SharedMappingStore {
     storeFloat(words, at + 2 * FIRST, mapping.firstSeen);
     storeFloat(words, at + 2 * LAST, mapping.lastSeen);
     storeFloat(words, at + 2 * EXPIRES, mapping.expiresAt);
-    storeFloat(words, at + 2 * TIMEOUT, mapping.timeoutMs);
-    storeFloat(words, at + 2 * ID_SEQ, id[1]);
+    Atomics.store(words, at + TIMEOUT, timeoutWord(mapping.timeoutMs));
+    Atomics.store(words, at + ID_SEQ, id[1] | 0);
   }
 
-  /** [prefix index, number] of an id, or [VERBATIM_ID, its string record]; undefined: no room. */
+  /** [prefix index, number] of an id, or [VERBATIM_ID, its string record] (another form, or a number past MAX_ID_NUMBER); undefined: no room. */
   #idParts(id: string): [number, number] | undefined {
     const dash = id.lastIndexOf('-');
     if (dash > 0) {
       const digits = id.slice(dash + 1);
       const n = parseInt(digits, 36);
-      if (Number.isSafeInteger(n) && n.toString(36) === digits && ID_FORM.test(id)) return [this.#strings.indexOf(id.slice(0, dash)), n];
+      if (Number.isSafeInteger(n) && n <= MAX_ID_NUMBER && n.toString(36) === digits && ID_FORM.test(id)) return [this.#strings.indexOf(id.slice(0, dash)), n];
     }
     const at = this.#arena.alloc(Arena.wordsFor(id, 0));
     if (at === 0) return undefined;
@@ -388,7 +477,7 @@ export class SharedMappingStore {
   }
 
   #verbatimIdOf(entry: number): number {
-    return this.#words[entry * ENTRY_WORDS + PREFIX] === VERBATIM_ID ? this.#slots[entry * ENTRY_SLOTS + ID_SEQ]! : 0;
+    return this.#words[entry * ENTRY_WORDS + PREFIX] === VERBATIM_ID ? this.#words[entry * ENTRY_WORDS + ID_SEQ]! : 0;
   }
 
   #freeString(at: number): void {
@@ -397,7 +486,7 @@ export class SharedMappingStore {
 
   #idOf(entry: number): string {
     const prefix = this.#words[entry * ENTRY_WORDS + PREFIX]!;
-    const n = this.#slots[entry * ENTRY_SLOTS + ID_SEQ]!;
+    const n = this.#words[entry * ENTRY_WORDS + ID_SEQ]! >>> 0;
     if (prefix === VERBATIM_ID) return this.#arena.readString(n);
     // join builds one flat string (a template literal keeps a rope of three pieces).
     return [this.#strings.text(prefix), n.toString(36)].join('-');

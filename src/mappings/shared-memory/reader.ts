@@ -10,7 +10,10 @@ import type { TableReader, TableShare } from '../table-reader.js';
 import { keyHash, parseAddressKey } from './address-key.js';
 import { StringRecordReader } from './arena.js';
 import { InternedStringsReader } from './interned-strings.js';
-import { ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, LAST, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER, VERBATIM_ID, bucketOf, layoutOf, type TableLayout } from './layout.js';
+import {
+  ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, LAST, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER, VERBATIM_ID,
+  bucketOf, layoutOf, timeoutOf, type TableLayout,
+} from './layout.js';
 import { loadFloat, readBegin, readValid } from './seqlock.js';
 import { R_NAME } from './user-records.js';
 
@@ -74,8 +77,8 @@ class SharedTableReader implements TableReader {
       const firstSeen = loadFloat(words, at + 2 * FIRST);
       const lastSeen = loadFloat(words, at + 2 * LAST);
       const expiresAt = loadFloat(words, at + 2 * EXPIRES);
-      const timeoutMs = loadFloat(words, at + 2 * TIMEOUT);
-      const n = loadFloat(words, at + 2 * ID_SEQ);
+      const timeoutMs = timeoutOf(Atomics.load(words, at + TIMEOUT));
+      const n = Atomics.load(words, at + ID_SEQ) >>> 0;
       const name = user > 0 ? this.#records.read(user + R_NAME) : undefined;
       const verbatimId = prefix === VERBATIM_ID ? this.#records.read(n) : undefined;
       if (!readValid(counters, stripe, seq)) continue;

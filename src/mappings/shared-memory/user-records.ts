@@ -114,11 +114,6 @@ export class UserRecords {
     return this.#arena.readString(record + R_NAME);
   }
 
-  /** Whether a record's name is `user`, case-insensitively (identical text costs no allocation). */
-  isUser(record: number, user: string): boolean {
-    return this.#arena.equalsString(record + R_NAME, user) || sameUser(this.name(record), user);
-  }
-
   /** Every entry whose user is `user` in any case. */
   entriesOf(user: string): number[] {
     const found: number[] = [];

@@ -45,6 +45,19 @@ describe('SharedMappingStore', () => {
     }
   });
 
+  it('keeps id numbers up to 2^32 - 1 as numbers and larger ones as text, and timeouts of any length', () => {
+    const store = new SharedMappingStore(4);
+    for (const n of [0, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+      const id = `run1-${n.toString(36)}`;
+      store.set({ ip: '10.0.0.1', ...stored('a', id) });
+      expect(store.get('10.0.0.1')?.id).toBe(id);
+    }
+    for (const timeoutMs of [0, 1, 2 ** 31 - 1, 30 * 24 * 3_600_000, 1_000_000 * 60_000]) {
+      store.set({ ip: '10.0.0.2', ...stored('b', 'run1-b', { timeoutMs, expiresAt: timeoutMs === 0 ? Infinity : T0 + timeoutMs }) });
+      expect(store.get('10.0.0.2')?.timeoutMs).toBe(timeoutMs);
+    }
+  });
+
   it('reuses freed names: churn of user names never outgrows the arena', () => {
     // One entry and the smallest arena (64 KiB): a leak would run out within a few thousand names.
     const store = new SharedMappingStore(1);
