@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { Accountant } from './accounting/accountant.js';
 import { ServerGroup } from './accounting/server-group.js';
 import { AuditHistory } from './audit/history.js';
@@ -23,7 +22,7 @@ import { addSenderStats, createSenderStats, senderActivity, type SenderActivity 
 import { addIdentifyStats, createStats, type IdentifyStats } from './identify/stats.js';
 import { unmatchedSampling } from './identify/unmatched-sample.js';
 import { accountingHealth, quietSenders } from './http/health.js';
-import { buildHttpServer, listenHttpServer } from './http/server.js';
+import { startHttpApi, type HttpApi } from './http/serve.js';
 import type { HealthReport } from './http/schemas.js';
 import { MemoryMappingTable } from './mappings/memory-table.js';
 import { RedisMappingTable } from './mappings/redis/redis-table.js';
@@ -77,7 +76,7 @@ export class App {
   /** The config the process started with: what restart-only sections still run on. */
   readonly #startedConfig: Config;
   #pipeline: Pipeline;
-  #http: FastifyInstance | undefined;
+  #http: HttpApi | undefined;
   #locks: StateLock[] = [];
   /** Whether the snapshot was read into the table (only then may stop write it). */
   #restored = false;
@@ -226,7 +225,7 @@ export class App {
   }
 
   async #startHttp(): Promise<void> {
-    this.#http = await buildHttpServer({
+    this.#http = await startHttpApi({
       config: this.config.http,
       table: this.table,
       registry: this.metrics.registry,
@@ -243,7 +242,7 @@ export class App {
       mappings: () => this.config.mappings,
       uiDir: join(PACKAGE_ROOT, 'dist', 'ui'),
     });
-    const { address, port } = await listenHttpServer(this.#http, this.config.http);
+    const { address, port } = this.#http.address;
     this.#listeners.push({ name: 'http', state: 'listening', address: `${address}:${port}` });
   }
 

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   UID_ERR_HTTP_NOT_FOUND: { summary: 'no such mapping or route', status: 404 },
   UID_ERR_HTTP_UNMAPPED: { summary: 'forward auth (/v1/auth): the client address has no mapping', status: 401 },
   UID_ERR_HTTP_INTERNAL: { summary: 'an unexpected server error', status: 500 },
+  UID_ERR_HTTP_UPSTREAM: { summary: "the lookup thread could not hand a request to the main thread (the listener is stopping)", status: 502 },
   // Squid helper (answered to Squid as BH message=…)
   UID_ERR_SQUID_REQUEST: { summary: 'a Squid helper request line carries no client address (%SRC first)' },
   UID_ERR_SQUID_LOOKUP: { summary: 'the Squid helper cannot get an answer from the listener (down, timeout, refused)' },

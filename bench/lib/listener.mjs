@@ -15,7 +15,8 @@ export const PROFILES = join(ROOT, 'profiles');
  * Options: udp {bufferBytes, workers}, tls {certs}, snapshot (a file to restore),
  * accounting {port, secret} (one group, one single-connect server), maxEntries, token (a
  * bearer token the HTTP API then requires; /metrics and /healthz are read with it),
- * trustedProxies (http.trustedProxies, for GET /v1/auth with X-Real-IP), cli
+ * trustedProxies (http.trustedProxies, for GET /v1/auth with X-Real-IP), lookupThread
+ * (false: http.lookupThread off, every route on the main thread), cli
  * (another build's dist/main.js), nodeArgs (e.g. --cpu-prof) and name.
  * Every shipped profile is loaded and the loopback sender may use them all.
  */
@@ -38,7 +39,7 @@ export async function startListener(dir, options = {}) {
     `  maxEntries: ${options.maxEntries ?? 1_000_000}`,
     options.snapshot ? `  snapshot: { path: ${options.snapshot}, intervalSeconds: 86400 }` : '  snapshot: { enabled: false }',
     `http: { host: 127.0.0.1, port: ${httpPort}${options.token ? `, tokens: ["${options.token}"]` : ''}` +
-      `${options.trustedProxies ? `, trustedProxies: [${options.trustedProxies.join(', ')}]` : ''} }`,
+      `${options.trustedProxies ? `, trustedProxies: [${options.trustedProxies.join(', ')}]` : ''}${options.lookupThread === false ? ', lookupThread: false' : ''} }`,
     'log: { level: warn }',
   ];
   if (options.accounting) {

@@ -143,6 +143,8 @@ export const HttpSchema = strict({
   tls: Type.Optional(strict({ cert: Path, key: Path })),
   /** Peers (addresses or CIDRs) whose X-Real-IP / X-Forwarded-For GET /v1/auth believes; docs/http-api.md "Forward auth". */
   trustedProxies: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  /** Lookups answered on a thread of their own; docs/operations.md "What runs where". */
+  lookupThread: Type.Boolean({ default: true }),
 }, { default: {} });
 
 export const TacacsServerSchema = strict({

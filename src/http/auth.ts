@@ -8,6 +8,7 @@ import { isLoopbackHost } from '../identify/address.js';
 import type { HttpConfig } from '../config/schema.js';
 import { createSecretMatcher } from '../shared/secret-match.js';
 import { errorBody } from './present.js';
+import type { ErrorBody } from './schemas.js';
 import './route-config.js';
 
 /** RFC 7235 §2.1: the scheme is case-insensitive; RFC 6750 §2.1: one space, then the token. */
@@ -22,9 +23,20 @@ export function createTokenCheck(tokens: readonly string[]): (authorization: str
   };
 }
 
+/** The 401 for a missing or wrong token: `WWW-Authenticate` as RFC 6750 §3 asks, and the body. */
+export function tokenRefusal(authorization: string | undefined): { readonly wwwAuthenticate: string; readonly body: ErrorBody } {
+  const missing = authorization === undefined;
+  return {
+    wwwAuthenticate: missing ? 'Bearer realm="uid-listener"' : 'Bearer realm="uid-listener", error="invalid_token"',
+    body: errorBody('UID_ERR_HTTP_UNAUTHORIZED', missing
+      ? 'this API needs a bearer token: send "Authorization: Bearer <token>" with one of http.tokens'
+      : 'the bearer token is not one of http.tokens'),
+  };
+}
+
 /**
  * Requires a valid token on every route not flagged `public` (unknown routes included, so
- * a scan learns nothing). 401 with `WWW-Authenticate` as RFC 6750 §3 asks.
+ * a scan learns nothing).
  */
 export function requireTokens(app: FastifyInstance, tokens: readonly string[], onFailure: () => void): void {
   const check = createTokenCheck(tokens);
@@ -33,13 +45,8 @@ export function requireTokens(app: FastifyInstance, tokens: readonly string[], o
     const authorization = request.headers.authorization;
     if (check(authorization)) return done();
     onFailure();
-    const missing = authorization === undefined;
-    void reply
-      .code(401)
-      .header('www-authenticate', missing ? 'Bearer realm="uid-listener"' : 'Bearer realm="uid-listener", error="invalid_token"')
-      .send(errorBody('UID_ERR_HTTP_UNAUTHORIZED', missing
-        ? 'this API needs a bearer token: send "Authorization: Bearer <token>" with one of http.tokens'
-        : 'the bearer token is not one of http.tokens'));
+    const refusal = tokenRefusal(authorization);
+    void reply.code(401).header('www-authenticate', refusal.wwwAuthenticate).send(refusal.body);
   });
 }
 

@@ -8,6 +8,12 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { UidError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { errorBody } from './present.js';
+import type { ErrorBody } from './schemas.js';
+
+/** The body of a 500: what went wrong is for the log, not for the client. */
+export function internalErrorBody(): ErrorBody {
+  return errorBody('UID_ERR_HTTP_INTERNAL', 'an unexpected error occurred; the server log has the details');
+}
 
 /** Long enough to recognise a path, short enough that a scan cannot fill the response. */
 const MAX_ECHO = 120;
@@ -25,7 +31,7 @@ export function installErrorHandlers(app: FastifyInstance, logger: Logger): void
       return reply.code(status).send(errorBody('UID_ERR_HTTP_BAD_REQUEST', err.message));
     }
     logger.error({ err, method: request.method, route: request.routeOptions.url }, 'HTTP API request failed');
-    return reply.code(500).send(errorBody('UID_ERR_HTTP_INTERNAL', 'an unexpected error occurred; the server log has the details'));
+    return reply.code(500).send(internalErrorBody());
   });
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {

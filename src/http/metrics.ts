@@ -2,10 +2,13 @@
  * The HTTP API's own metrics, registered in the registry the application passes in and
  * removed again when the server closes (so a rebuilt server can register them anew):
  * request latency by route pattern (never the raw URL, which would explode cardinality),
- * event streams open and dropped, and failed authentications.
+ * event streams open and dropped, and failed authentications. With the lookup thread, its
+ * requests and refusals (counted in shared memory, lookup-thread/shared-metrics.ts) are
+ * added in, so the same series count every request whichever thread answered it.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Metric, type MetricObjectWithValues, type MetricValueWithName, type Registry } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LATENCY_BUCKETS, type LookupMetrics, type LookupSeries } from './lookup-thread/shared-metrics.js';
 import './route-config.js';
 
 export interface HttpMetrics {
@@ -19,16 +22,20 @@ const NAMES = {
   streamsDropped: 'uid_http_event_streams_dropped_total',
   authFailures: 'uid_http_auth_failures_total',
 } as const;
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LATENCY_HELP = 'HTTP API request duration in seconds, by route pattern, method and status (event streams excluded)';
+type LatencyLabel = 'route' | 'method' | 'status' | 'le';
+type LatencyValue = MetricValueWithName<LatencyLabel>;
 
-export function instrumentHttp(app: FastifyInstance, registry: Registry, openStreams: () => number): HttpMetrics {
+/** `lookupThread` reads what the lookup thread counted (absent: no thread). */
+export function instrumentHttp(app: FastifyInstance, registry: Registry, openStreams: () => number, lookupThread?: () => LookupMetrics): HttpMetrics {
   const latency = new Histogram({
     name: NAMES.latency,
-    help: 'HTTP API request duration in seconds, by route pattern, method and status (event streams excluded)',
+    help: LATENCY_HELP,
     labelNames: ['route', 'method', 'status'] as const,
     buckets: LATENCY_BUCKETS,
-    registers: [registry],
+    registers: lookupThread ? [] : [registry],
   });
+  if (lookupThread) registry.registerMetric(withLookupThread(latency, () => lookupThread().series));
   new Gauge({
     name: NAMES.streams,
     help: 'Open GET /v1/events streams',
@@ -40,10 +47,18 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry, openStr
     help: 'Event streams closed because the client fell too far behind',
     registers: [registry],
   });
+  // The lookup thread's refusals are added as they grow, so the counter is one series.
+  let threadFailures = 0;
   const authFailures = new Counter({
     name: NAMES.authFailures,
     help: 'Requests refused for a missing or wrong bearer token',
     registers: [registry],
+    collect() {
+      if (!lookupThread) return;
+      const now = lookupThread().authFailures;
+      if (now > threadFailures) this.inc(now - threadFailures);
+      threadFailures = now;
+    },
   });
 
   // route → method → status → child; label sets are few, so cache them rather than
@@ -73,4 +88,45 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry, openStr
     done();
   });
   return { authFailures, streamsDropped };
+}
+
+/**
+ * The histogram as /metrics shows it with the lookup thread: its own series plus the
+ * thread's, a label set both have (a lookup the thread handed to the main routes) summed.
+ */
+function withLookupThread(latency: Histogram<'route' | 'method' | 'status'>, series: () => readonly LookupSeries[]): Metric {
+  const merged = {
+    name: NAMES.latency,
+    help: LATENCY_HELP,
+    type: 'histogram',
+    aggregator: 'sum',
+    async get(): Promise<MetricObjectWithValues<LatencyValue>> {
+      const own = await latency.get();
+      const values = own.values as LatencyValue[];
+      const index = new Map(values.map((v, i) => [seriesKey(v.metricName, v.labels), i]));
+      const add = (metricName: string, labels: LatencyValue['labels'], value: number) => {
+        const at = index.get(seriesKey(metricName, labels));
+        if (at === undefined) values.push({ metricName, labels, value });
+        else values[at] = { ...values[at]!, value: values[at]!.value + value };
+      };
+      for (const s of series()) {
+        const labels = { route: s.route, method: s.method, status: String(s.status) };
+        let cumulative = 0;
+        for (let b = 0; b < LATENCY_BUCKETS.length; b++) {
+          cumulative += s.buckets[b]!;
+          add(`${NAMES.latency}_bucket`, { le: LATENCY_BUCKETS[b]!, ...labels }, cumulative);
+        }
+        add(`${NAMES.latency}_bucket`, { le: '+Inf', ...labels }, s.count);
+        add(`${NAMES.latency}_sum`, labels, s.sum);
+        add(`${NAMES.latency}_count`, labels, s.count);
+      }
+      return { ...own, values };
+    },
+    reset: () => latency.reset(),
+  };
+  return merged as unknown as Metric;
+}
+
+function seriesKey(metricName: string | undefined, labels: LatencyValue['labels']): string {
+  return `${metricName}|${labels.route}|${labels.method}|${labels.status}|${labels.le ?? ''}`;
 }

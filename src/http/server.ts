@@ -21,6 +21,7 @@ import { assertSafeExposure, requireTokens } from './auth.js';
 import { installErrorHandlers } from './error-handlers.js';
 import { EVENT_STREAM_DEFAULTS, EventStreams, type EventStreamOptions } from './event-streams.js';
 import { instrumentHttp } from './metrics.js';
+import { readLookupMetrics } from './lookup-thread/shared-metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { trustedProxySet } from './client-address.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -33,6 +34,7 @@ import { registerTestProfileRoutes } from './routes/test-profile.js';
 import { loadUiFiles, registerUiRoutes } from './routes/ui.js';
 import { SHARED_SCHEMAS, type HealthReport } from './schemas.js';
 import { loadHttpsMaterial } from './tls.js';
+import { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './timeouts.js';
 import { registerXmlApi, type XmlApiOptions } from '../xml-api/routes.js';
 
 export interface HttpServerOptions {
@@ -61,10 +63,14 @@ export interface HttpServerOptions {
   readonly events?: Partial<EventStreamOptions>;
   /** The PAN-OS XML API at /api/ (src/xml-api); absent when it is not served. */
   readonly xmlApi?: XmlApiOptions;
+  /**
+   * Set when the lookup thread (lookup-thread/) owns the public socket and hands this server
+   * everything it does not answer itself: the server then speaks plain HTTP on the internal
+   * socket (the thread terminates TLS) and shows the thread's counts in /metrics.
+   */
+  readonly behindLookupThread?: { readonly metrics: SharedArrayBuffer };
 }
 
-/** A slow or stalled client may take this long to send its request, then it is cut off. */
-const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Builds (but does not start) the server. Throws UID_ERR_HTTP_INSECURE for a non-loopback
@@ -73,12 +79,14 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const { config, table, logger } = options;
   assertSafeExposure(config);
-  const https = config.tls ? await loadHttpsMaterial(config.tls) : null;
+  const front = options.behindLookupThread;
+  const https = config.tls && !front ? await loadHttpsMaterial(config.tls) : null;
   // The https and http variants differ only in the server type, which callers never touch.
   const app = Fastify({
     logger: false,
     https,
     requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // HEAD twins of GET routes are not part of the contract (and HEAD /v1/events would open a stream).
     exposeHeadRoutes: false,
     // Unknown query or body keys are an error, not silently dropped (`?usr=x` must not list the
@@ -96,7 +104,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       logger.warn({ component: 'http', remote }, 'an event stream client fell too far behind and was disconnected; it will resync');
     });
     app.addHook('preClose', (done) => { streams.close(); done(); });
-    const metrics = instrumentHttp(app, options.registry, () => streams.size);
+    const metrics = instrumentHttp(app, options.registry, () => streams.size, front && (() => readLookupMetrics(front.metrics)));
 
     if (config.tokens.length > 0) requireTokens(app, config.tokens, () => metrics.authFailures.inc());
     registerMappingRoutes(app, table);
@@ -124,13 +132,17 @@ export async function listenHttpServer(app: FastifyInstance, config: Pick<HttpCo
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const where = `${config.host}:${config.port}`;
-    const fix = code === 'EADDRINUSE' ? 'another process uses it: stop it or choose another http.port'
-      : code === 'EACCES' ? 'ports below 1024 need privileges: choose http.port 1024 or above, or grant CAP_NET_BIND_SERVICE'
-        : code === 'EADDRNOTAVAIL' ? 'http.host is not an address of this machine'
-          : `${(err as Error).message}`;
-    throw new UidError('UID_ERR_LISTEN', `the HTTP API cannot listen on ${where}: ${fix}`, { cause: err });
+    throw listenError(err as NodeJS.ErrnoException, config);
   }
   return app.server.address() as AddressInfo;
+}
+
+/** Why `http.host:port` could not be bound, and what to do (the lookup thread's listen fails alike). */
+export function listenError(err: Pick<NodeJS.ErrnoException, 'code' | 'message'>, config: Pick<HttpConfig, 'host' | 'port'>): UidError {
+  const where = `${config.host}:${config.port}`;
+  const fix = err.code === 'EADDRINUSE' ? 'another process uses it: stop it or choose another http.port'
+    : err.code === 'EACCES' ? 'ports below 1024 need privileges: choose http.port 1024 or above, or grant CAP_NET_BIND_SERVICE'
+      : err.code === 'EADDRNOTAVAIL' ? 'http.host is not an address of this machine'
+        : err.message;
+  return new UidError('UID_ERR_LISTEN', `the HTTP API cannot listen on ${where}: ${fix}`, { cause: err });
 }

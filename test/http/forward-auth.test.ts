@@ -5,7 +5,7 @@
  * configured, and the shared-table (promise) path answering alike.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { headerValue, userDomain } from '../../src/http/routes/forward-auth.js';
+import { headerValue, userDomain } from '../../src/http/forward-auth-answers.js';
 import { login } from '../mappings/support.js';
 import { testServer, type TestServer } from './harness.js';
 import { TableDouble } from './table-double.js';

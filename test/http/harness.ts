@@ -18,7 +18,7 @@ export interface TestServer {
 }
 
 export function httpConfig(more: Partial<HttpConfig> = {}): HttpConfig {
-  return { enabled: true, host: '127.0.0.1', port: 0, tokens: [], allowAnonymous: false, trustedProxies: [], ...more };
+  return { enabled: true, host: '127.0.0.1', port: 0, tokens: [], allowAnonymous: false, trustedProxies: [], lookupThread: true, ...more };
 }
 
 export const HEALTHY: HealthReport = {

@@ -9,59 +9,27 @@
  * hit path, the table asked once.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import type { Mapping, MappingTable } from '../../mappings/table.js';
+import type { MappingTable } from '../../mappings/table.js';
 import { createClientAddressResolver, type ClientAddressResolver } from '../client-address.js';
 import type { NetworkSet } from '../../identify/address.js';
+import { answerForwardAuth, FORWARD_AUTH_METHODS, type ForwardAuthAnswer } from '../forward-auth-answers.js';
 import { isPromiseLike } from '../maybe-promise.js';
-import { errorBody } from '../present.js';
 import { errorResponse } from '../schemas.js';
 
-/** Every method a proxy may forward; HEAD explicitly, as the server exposes no HEAD twins. */
-const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** ext_authz may forward the body (`with_request_body`); it is read up to this and ignored. */
 const IGNORED_BODY_LIMIT = 64 * 1024;
-/** RFC 9110 §5.5: field values carry no control characters; such bytes are %-escaped. */
-const CONTROL = /[\x00-\x1f\x7f]/g;
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
-/** `ACME\alice` → `ACME`, `alice@acme.com` → `acme.com`, `alice` → undefined. */
-export function userDomain(user: string): string | undefined {
-  const slash = user.indexOf('\\');
-  if (slash > 0) return user.slice(0, slash);
-  const at = user.lastIndexOf('@');
-  return at > 0 && at < user.length - 1 ? user.slice(at + 1) : undefined;
-}
-
-/**
- * A header value for any name: ASCII as it is; other text as its UTF-8 bytes (Node writes
- * header strings byte per character), control characters %-escaped.
- */
-export function headerValue(text: string): string {
-  if (PRINTABLE_ASCII.test(text)) return text;
-  const escaped = text.replace(CONTROL, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
-  return Buffer.from(escaped, 'utf8').toString('latin1');
-}
-
-function answer(reply: FastifyReply, mapping: Mapping | undefined, ip: string): FastifyReply {
-  if (mapping === undefined) {
-    return reply.code(401).send(errorBody('UID_ERR_HTTP_UNMAPPED', `no mapping for ${ip}`));
-  }
-  // X-User-Domain is sent even when empty, so that a proxy copying it upstream (Envoy's
-  // allowed_upstream_headers) overwrites one the client may have forged.
-  return reply.code(200).header('x-user', headerValue(mapping.user)).header('x-user-domain', headerValue(userDomain(mapping.user) ?? '')).send();
+function sent(reply: FastifyReply, answer: ForwardAuthAnswer): FastifyReply {
+  if (answer.status !== 200) return reply.code(answer.status).send(answer.body);
+  return reply.code(200).header('x-user', answer.user).header('x-user-domain', answer.domain).send();
 }
 
 function handler(table: MappingTable, resolve: ClientAddressResolver) {
   return (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> => {
     const { headers } = request;
     const client = resolve(request.socket.remoteAddress, headers['x-real-ip'], headers['x-forwarded-for']);
-    if (!('ip' in client)) {
-      return reply.code(400).send(errorBody('UID_ERR_HTTP_BAD_IP',
-        `${client.header} from a trusted proxy says '${client.invalid.slice(0, 64)}', which is not a valid host address`));
-    }
-    const { ip } = client;
-    const found = table.get(ip);
-    return isPromiseLike(found) ? found.then((m) => answer(reply, m, ip)) : answer(reply, found, ip);
+    const answer = answerForwardAuth(client, (ip) => table.get(ip));
+    return isPromiseLike(answer) ? answer.then((a) => sent(reply, a)) : sent(reply, answer);
   };
 }
 
@@ -93,7 +61,7 @@ export function registerForwardAuthRoutes(app: FastifyInstance, table: MappingTa
         response,
       },
     }, handle);
-    scope.route({ method: METHODS.filter((m) => m !== 'GET'), url: '/v1/auth', schema: { hide: true }, handler: handle });
-    scope.route({ method: METHODS, url: '/v1/auth/*', schema: { hide: true }, handler: handle });
+    scope.route({ method: FORWARD_AUTH_METHODS.filter((m) => m !== 'GET') as HTTPMethods[], url: '/v1/auth', schema: { hide: true }, handler: handle });
+    scope.route({ method: [...FORWARD_AUTH_METHODS] as HTTPMethods[], url: '/v1/auth/*', schema: { hide: true }, handler: handle });
   });
 }

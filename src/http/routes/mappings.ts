@@ -9,11 +9,12 @@ import type { FastifyInstance, FastifyReply, preSerializationHookHandler } from 
 import type { Static } from '@sinclair/typebox';
 import { normaliseAddress } from '../../identify/address.js';
 import type { Mapping, MappingChange, MappingPage, MappingTable } from '../../mappings/table.js';
+import { answerLookup, answerMapping, badIpAnswer, markedStale, notFoundBody, STALE_HEADER, type MappingAnswer } from '../mapping-answers.js';
 import { isPromiseLike } from '../maybe-promise.js';
 import { errorBody, presentMapping } from '../present.js';
 import {
   DEFAULT_PAGE_LIMIT, errorResponse, IpParamsSchema, LookupRequestSchema, LookupResponseSchema, MAX_LOOKUP_IPS,
-  MappingListSchema, MappingQuerySchema, MappingSchema, ref, UNAUTHORIZED, type ErrorBody, type LookupItemBody, type MappingBody,
+  MappingListSchema, MappingQuerySchema, MappingSchema, ref, UNAUTHORIZED, type ErrorBody,
 } from '../schemas.js';
 
 type IpParams = Static<typeof IpParamsSchema>;
@@ -25,19 +26,9 @@ const BAD_IP = errorResponse('not a valid host address (UID_ERR_HTTP_BAD_IP)');
 const NO_MAPPING = errorResponse('no mapping for the address (UID_ERR_HTTP_NOT_FOUND)');
 const tags = ['mappings'];
 
-function badIpMessage(text: string): string {
-  return `'${text}' is not a valid IPv4 or IPv6 host address (unspecified, broadcast and multicast addresses are never mapped)`;
-}
-
-function badIp(reply: FastifyReply, text: string): ErrorBody {
-  reply.code(400);
-  return errorBody('UID_ERR_HTTP_BAD_IP', badIpMessage(text));
-}
-
-function mappingOrMiss(reply: FastifyReply, mapping: Mapping | undefined, ip: string): MappingBody | ErrorBody {
-  if (mapping) return presentMapping(mapping);
-  reply.code(404);
-  return errorBody('UID_ERR_HTTP_NOT_FOUND', `no mapping for ${ip}`);
+function sent(reply: FastifyReply, answer: MappingAnswer): MappingAnswer['body'] {
+  reply.code(answer.status);
+  return answer.body;
 }
 
 function removedOrMiss(reply: FastifyReply, change: MappingChange | null, ip: string): ErrorBody | null {
@@ -46,7 +37,7 @@ function removedOrMiss(reply: FastifyReply, change: MappingChange | null, ip: st
     return null;
   }
   reply.code(404);
-  return errorBody('UID_ERR_HTTP_NOT_FOUND', `no mapping for ${ip}`);
+  return notFoundBody(ip);
 }
 
 function listOf(mappings: readonly Mapping[]): MappingListBody {
@@ -57,10 +48,6 @@ function pageOf(page: MappingPage): MappingListBody {
   return { items: page.items.map(presentMapping), next: page.next };
 }
 
-function lookupItem(text: string, mapping: Mapping | undefined): LookupItemBody {
-  return mapping ? { ip: text, mapping: presentMapping(mapping) } : { ip: text };
-}
-
 /**
  * A shared table that cannot reach Redis still answers, from what this listener knew
  * last: such 200 answers say so (`stale: true`, `X-Uid-Stale: 1`) so a client may decide.
@@ -68,8 +55,8 @@ function lookupItem(text: string, mapping: Mapping | undefined): LookupItemBody 
 function staleMarker(table: MappingTable): preSerializationHookHandler<unknown> {
   return (_request, reply, payload, done) => {
     if (!table.stale || reply.statusCode !== 200 || payload === null || typeof payload !== 'object') return done(null, payload);
-    reply.header('x-uid-stale', '1');
-    done(null, { ...payload, stale: true });
+    reply.header(STALE_HEADER, '1');
+    done(null, markedStale(payload));
   };
 }
 
@@ -84,10 +71,8 @@ export function registerMappingRoutes(app: FastifyInstance, table: MappingTable)
       response: { 200: ref(MappingSchema, 'the mapping'), 400: BAD_IP, 401: UNAUTHORIZED, 404: NO_MAPPING },
     },
   }, (request, reply) => {
-    const ip = normaliseAddress(request.params.ip);
-    if (ip === null) return badIp(reply, request.params.ip);
-    const found = table.get(ip);
-    return isPromiseLike(found) ? found.then((m) => mappingOrMiss(reply, m, ip)) : mappingOrMiss(reply, found, ip);
+    const answer = answerMapping(request.params.ip, (ip) => table.get(ip));
+    return isPromiseLike(answer) ? answer.then((a) => sent(reply, a)) : sent(reply, answer);
   });
 
   app.get<{ Querystring: MappingQuery }>('/v1/mappings', {
@@ -133,23 +118,7 @@ export function registerMappingRoutes(app: FastifyInstance, table: MappingTable)
         413: errorResponse('body over 1 MiB (UID_ERR_HTTP_BAD_REQUEST)'),
       },
     },
-  }, (request) => {
-    const { ips } = request.body;
-    const items = new Array<LookupItemBody>(ips.length);
-    let pending: Promise<void>[] | undefined;
-    for (let i = 0; i < ips.length; i++) {
-      const text = ips[i]!;
-      const ip = normaliseAddress(text);
-      if (ip === null) {
-        items[i] = { ip: text, error: { code: 'UID_ERR_HTTP_BAD_IP', message: badIpMessage(text) } };
-        continue;
-      }
-      const found = table.get(ip);
-      if (isPromiseLike(found)) (pending ??= []).push(found.then((m) => { items[i] = lookupItem(text, m); }));
-      else items[i] = lookupItem(text, found);
-    }
-    return pending ? Promise.all(pending).then(() => ({ items })) : { items };
-  });
+  }, (request) => answerLookup(request.body.ips, (ip) => table.get(ip)));
 
   app.delete<{ Params: IpParams }>('/v1/mappings/:ip', {
     schema: {
@@ -163,7 +132,7 @@ export function registerMappingRoutes(app: FastifyInstance, table: MappingTable)
     },
   }, (request, reply) => {
     const ip = normaliseAddress(request.params.ip);
-    if (ip === null) return badIp(reply, request.params.ip);
+    if (ip === null) return sent(reply, badIpAnswer(request.params.ip));
     const change = table.delete(ip);
     return isPromiseLike(change) ? change.then((c) => removedOrMiss(reply, c, ip)) : removedOrMiss(reply, change, ip);
   });
