@@ -89,9 +89,12 @@ export class StreamAccounting {
     return this.#lanes.length > 0;
   }
 
-  /** Per group: stream entries held by this listener, not yet acknowledged. */
+  /**
+   * Per group: stream entries held by this listener and not yet acknowledged, to the
+   * TACACS+ servers or (their XACK not yet taken) to Redis; acks outlive leadership.
+   */
   pending(): { group: string; pending: number }[] {
-    return this.#lanes.map((lane, i) => ({ group: this.#groups[i]!.name, pending: lane.queue.pending }));
+    return this.#groups.map((group, i) => ({ group: group.name, pending: (this.#lanes[i]?.queue.pending ?? 0) + this.#acks[i]!.size }));
   }
 
   /** Creates the consumer groups (waiting up to `waitMs` for Redis), then competes for the lease. */

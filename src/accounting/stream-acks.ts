@@ -16,6 +16,8 @@ import type { RedisClient } from '../mappings/redis/connect.js';
 
 export class PendingAcks {
   #ids: string[] = [];
+  /** Sent, not yet answered by Redis. */
+  #sending = 0;
 
   constructor(
     readonly client: RedisClient,
@@ -23,8 +25,9 @@ export class PendingAcks {
     readonly group: string,
   ) {}
 
+  /** Acks not yet taken by Redis: waiting, or sent and not answered. */
   get size(): number {
-    return this.#ids.length;
+    return this.#ids.length + this.#sending;
   }
 
   /** The entry is done: its XACK goes now (pipelined on the connection, in the turn of the reply), or when Redis is back. */
@@ -38,6 +41,7 @@ export class PendingAcks {
     if (this.#ids.length === 0) return;
     const ids = this.#ids;
     this.#ids = [];
+    this.#sending += ids.length;
     try {
       await this.client.xack(this.stream, this.group, ...ids);
     } catch (error) {
@@ -45,6 +49,8 @@ export class PendingAcks {
       if (error instanceof ReplyError) return;
       this.#ids = [...ids, ...this.#ids];
       throw error;
+    } finally {
+      this.#sending -= ids.length;
     }
   }
 }

@@ -33,7 +33,7 @@ export function registerStoreMetrics(registry: Registry, from: () => StoreMetric
   counter('uid_store_queue_overflow_total', 'Events dropped because the outage queue was full', (v) => v.stats.queueOverflow);
   counter('uid_store_reloads_total', 'Whole-table reloads of the replica (a gap in the change stream, or a table rebuilt in Redis)', (v) => v.stats.reloads);
   counter('uid_store_script_errors_total', 'Script calls Redis answered with an error', (v) => v.stats.scriptErrors);
-  readMetric('gauge', registry, 'uid_accounting_stream_pending_records', 'Accounting records of the change stream held by this listener, not yet acknowledged by a TACACS+ server',
+  readMetric('gauge', registry, 'uid_accounting_stream_pending_records', 'Accounting records of the change stream held by this listener: not yet acknowledged by a TACACS+ server, or their XACK not yet taken by Redis',
     ['group'], (set) => {
       for (const { group, pending } of from()?.pendingAccounting ?? []) set({ group }, pending);
     });
