@@ -5,9 +5,9 @@
  * §5.2: no ambiguity about whether TLS is used); without it a shared secret is required,
  * because RFC 8907 §4.1 forbids unobfuscated bodies in production.
  */
-import { readFileSync } from 'node:fs';
 import type { TacacsServerConfig } from '../config/schema.js';
 import { UidError } from '../errors.js';
+import { readTlsFile } from '../shared/tls-file.js';
 import type { Transport } from './transport.js';
 import { TACACS_PORT, TcpTransport } from './transport-tcp.js';
 import { TACACS_TLS_PORT, TlsTransport } from './transport-tls.js';
@@ -22,16 +22,6 @@ export interface ServerEndpoint {
   readonly singleConnection: boolean;
 }
 
-function readPem(file: string, what: string, server: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UidError('UID_ERR_TLS_MATERIAL', `TACACS+ server ${server}: cannot read the TLS ${what} ${file} (${reason})`,
-      { cause: error });
-  }
-}
-
 /** Throws UID_ERR_TLS_MATERIAL or UID_ERR_CONFIG_SECRET when the server cannot be used. */
 export function endpointFromConfig(server: TacacsServerConfig): ServerEndpoint {
   const common = { timeoutMs: server.timeoutMs, singleConnection: server.singleConnection };
@@ -39,9 +29,9 @@ export function endpointFromConfig(server: TacacsServerConfig): ServerEndpoint {
     const port = server.port ?? TACACS_TLS_PORT;
     const name = `${server.host}:${port}`;
     const transport = new TlsTransport(server.host, port, server.connectTimeoutMs, {
-      ca: readPem(server.tls.ca, 'CA', name),
-      cert: readPem(server.tls.cert, 'certificate', name),
-      key: readPem(server.tls.key, 'key', name),
+      ca: readTlsFile(`TACACS+ server ${name} tls.ca`, server.tls.ca),
+      cert: readTlsFile(`TACACS+ server ${name} tls.cert`, server.tls.cert),
+      key: readTlsFile(`TACACS+ server ${name} tls.key`, server.tls.key),
       servername: server.tls.servername,
     });
     return { transport, key: null, ...common };

@@ -80,7 +80,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   const { config, table, logger } = options;
   assertSafeExposure(config);
   const front = options.behindLookupThread;
-  const https = config.tls && !front ? await loadHttpsMaterial(config.tls) : null;
+  const https = config.tls && !front ? loadHttpsMaterial(config.tls) : null;
   // The https and http variants differ only in the server type, which callers never touch.
   const app = Fastify({
     logger: false,

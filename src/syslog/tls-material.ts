@@ -3,9 +3,9 @@
  * (UID_ERR_TLS_MATERIAL). TLS 1.2 is the floor (RFC 5425 §4.2 asks for TLS; 1.0/1.1 are
  * deprecated by RFC 8996).
  */
-import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { UidError } from '../errors.js';
+import { readTlsFile } from '../shared/tls-file.js';
 
 export interface TlsMaterialPaths {
   readonly cert: string;
@@ -14,9 +14,9 @@ export interface TlsMaterialPaths {
 }
 
 export function loadServerContext(paths: TlsMaterialPaths): SecureContext {
-  const cert = readMaterial(paths.cert, 'certificate (syslog.tls.cert)');
-  const key = readMaterial(paths.key, 'private key (syslog.tls.key)');
-  const ca = paths.ca === undefined ? undefined : readMaterial(paths.ca, 'CA certificate (syslog.tls.ca)');
+  const cert = readTlsFile('syslog.tls.cert', paths.cert);
+  const key = readTlsFile('syslog.tls.key', paths.key);
+  const ca = paths.ca === undefined ? undefined : readTlsFile('syslog.tls.ca', paths.ca);
   try {
     return createSecureContext({ cert, key, ca, minVersion: 'TLSv1.2' });
   } catch (error) {
@@ -26,15 +26,5 @@ export function loadServerContext(paths: TlsMaterialPaths): SecureContext {
       `cannot use the TLS material in ${files}: ${(error as Error).message} (is the key the certificate's, and are all files PEM?)`,
       { cause: error },
     );
-  }
-}
-
-function readMaterial(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new UidError('UID_ERR_TLS_MATERIAL', `cannot read the TLS ${what} ${path}: ${why}`, { cause: error });
   }
 }

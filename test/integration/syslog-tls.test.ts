@@ -213,7 +213,7 @@ describe('TlsSource', () => {
     const error = (await source.start().catch((e: unknown) => e)) as UidError;
     expect(error).toBeInstanceOf(UidError);
     expect(error.code).toBe('UID_ERR_TLS_MATERIAL');
-    expect(error.message).toBe('cannot read the TLS certificate (syslog.tls.cert) /nonexistent/server.crt: no such file');
+    expect(error.message).toBe('cannot read syslog.tls.cert /nonexistent/server.crt (ENOENT): check the path and its permissions');
   });
 
   it('refuses a key that is not the certificate\'s', async () => {

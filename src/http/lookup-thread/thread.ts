@@ -52,7 +52,7 @@ export class LookupThread {
   /** Resolves once the thread listens; throws UID_ERR_LISTEN or UID_ERR_TLS_MATERIAL as the main server would. */
   static async start(options: LookupThreadOptions): Promise<LookupThread> {
     const { config } = options;
-    const tls = config.tls ? await loadHttpsMaterial(config.tls) : undefined;
+    const tls = config.tls ? loadHttpsMaterial(config.tls) : undefined;
     const internal = await InternalSocket.open(options.server);
     const setup: LookupThreadSetup = {
       host: config.host,

@@ -7,9 +7,9 @@
  * table decides what waits meanwhile, so no command is queued inside the client
  * (`enableOfflineQueue: false`, no retries) except on the reader, whose XREAD simply waits.
  */
-import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisStoreConfig } from '../../config/schema.js';
+import { readTlsFile } from '../../shared/tls-file.js';
 
 /** Longer than any BLOCK we use (1 s, 2 s). */
 const COMMAND_TIMEOUT_MS = 5000;
@@ -30,9 +30,9 @@ export function redisConnector(config: RedisStoreConfig, connectionName: string)
   const url = new URL(config.url);
   const tls = url.protocol === 'rediss:' || config.tls !== undefined
     ? {
-        ...(config.tls?.ca ? { ca: readFileSync(config.tls.ca) } : {}),
-        ...(config.tls?.cert ? { cert: readFileSync(config.tls.cert) } : {}),
-        ...(config.tls?.key ? { key: readFileSync(config.tls.key) } : {}),
+        ...(config.tls?.ca ? { ca: readTlsFile('mappings.store.tls.ca', config.tls.ca) } : {}),
+        ...(config.tls?.cert ? { cert: readTlsFile('mappings.store.tls.cert', config.tls.cert) } : {}),
+        ...(config.tls?.key ? { key: readTlsFile('mappings.store.tls.key', config.tls.key) } : {}),
         // Cluster nodes are each checked against their own host name (the url's host is not theirs).
         ...(config.tls?.servername || !config.cluster ? { servername: config.tls?.servername ?? url.hostname } : {}),
       }
