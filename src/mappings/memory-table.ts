@@ -33,7 +33,7 @@ import { ChangeListeners } from './change-listeners.js';
 import { ALREADY_STORED, NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import type { TableShare } from './table-reader.js';
-import { sameUser } from './user-index.js';
+import { sameUser } from './user-names.js';
 
 export interface MemoryMappingTableOptions {
   /** Minutes a mapping lives after its last login when its event names no timeout (PAN-OS User-ID timeout). */

@@ -9,7 +9,7 @@
  * the seqlock of the entry's bucket stripe (seqlock.ts); layout.ts lists the fields.
  */
 import { UidError } from '../../errors.js';
-import { decodeCursor, encodeCursor } from '../hash-order.js';
+import { decodeCursor, encodeCursor } from '../page-cursor.js';
 import type { Mapping, MappingPage } from '../table.js';
 import type { TableShare } from '../table-reader.js';
 import { formatAddressKey, keyHash, parseAddressKey } from './address-key.js';
@@ -134,6 +134,7 @@ export class SharedMappingStore {
     const key = this.#key; // as find() left it
     if (!parseAddressKey(ip, key)) throw new RangeError(`not a canonical address: ${ip}`);
     const bucket = this.#lastBucket;
+    const tags = this.#tagsOf(mapping.sender, mapping.profile); // first: it may throw, nothing changed yet
     const user = this.#users.acquire(mapping.user);
     if (user === 0) return NO_ROOM_NOW;
     const id = this.#idParts(mapping.id);
@@ -148,7 +149,7 @@ export class SharedMappingStore {
     const counters = this.#layout.counters;
     beginWrite(counters, bucket >>> STRIPE_BITS);
     for (let w = 0; w < 4; w++) Atomics.store(words, at + K0 + w, key[w]!);
-    this.#writeFields(entry, user, id, mapping);
+    this.#writeFields(entry, user, tags, id, mapping);
     Atomics.store(words, at + NEXT, this.#layout.buckets[bucket]!);
     Atomics.store(this.#layout.buckets, bucket, entry + 1);
     endWrite(counters, bucket >>> STRIPE_BITS);
@@ -168,6 +169,7 @@ export class SharedMappingStore {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
     const current = words[at + USER]!;
+    const tags = this.#tagsOf(mapping.sender, mapping.profile); // first: it may throw, nothing changed yet
     const user = this.#arena.equalsString(current + R_NAME, mapping.user) ? current : this.#users.acquire(mapping.user);
     if (user === 0) return false;
     this.#forget(entry);
@@ -179,7 +181,7 @@ export class SharedMappingStore {
     }
     const stripe = this.#stripeOf(entry);
     beginWrite(this.#layout.counters, stripe);
-    this.#writeFields(entry, user, id, mapping);
+    this.#writeFields(entry, user, tags, id, mapping);
     endWrite(this.#layout.counters, stripe);
     if (oldId !== 0 && oldId !== (id[0] === VERBATIM_ID ? id[1] : 0)) this.#freeString(oldId);
     if (user !== current) {
@@ -199,7 +201,7 @@ export class SharedMappingStore {
   refresh(entry: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string, fresh: boolean): Mapping {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
-    const tags = this.#strings.indexOf(sender) | (this.#strings.indexOf(profile) << 16);
+    const tags = this.#tagsOf(sender, profile);
     const stripe = this.#stripeOf(entry);
     const slot = entry & (RECENT_SLOTS - 1);
     const before = this.#recentEntry[slot] === entry ? this.#recent[slot] : undefined;
@@ -346,7 +348,7 @@ export class SharedMappingStore {
 
   /**
    * A page in the store's fixed order (page-order.ts) of the entries `include` accepts;
-   * the cursor is the opaque text of the last address returned (hash-order.ts), so a
+   * the cursor is the opaque text of the last address returned (page-cursor.ts), so a
    * cursor names a place in an order that does not depend on what is in the store.
    */
   page(cursor: string | undefined, limit: number, include: (entry: number) => boolean): MappingPage {
@@ -448,10 +450,9 @@ export class SharedMappingStore {
   }
 
   /** Inside the entry's seqlock: every field but the key and the chain link. */
-  #writeFields(entry: number, user: number, id: readonly [number, number], mapping: StoredMapping): void {
+  #writeFields(entry: number, user: number, tags: number, id: readonly [number, number], mapping: StoredMapping): void {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
-    const tags = this.#strings.indexOf(mapping.sender) | (this.#strings.indexOf(mapping.profile) << 16);
     Atomics.store(words, at + USER, user);
     Atomics.store(words, at + TAGS, tags);
     Atomics.store(words, at + PREFIX, id[0]);
@@ -460,6 +461,11 @@ export class SharedMappingStore {
     storeFloat(words, at + 2 * EXPIRES, mapping.expiresAt);
     Atomics.store(words, at + TIMEOUT, timeoutWord(mapping.timeoutMs));
     Atomics.store(words, at + ID_SEQ, id[1] | 0);
+  }
+
+  /** The TAGS word: sender and profile interned (throws past MAX_STRINGS: never inside a seqlock). */
+  #tagsOf(sender: string, profile: string): number {
+    return this.#strings.indexOf(sender) | (this.#strings.indexOf(profile) << 16);
   }
 
   /** [prefix index, number] of an id, or [VERBATIM_ID, its string record] (another form, or a number past MAX_ID_NUMBER); undefined: no room. */

@@ -2,13 +2,13 @@
  * Users, for `byUser` and for each entry's user name, without a JS Map of Sets. A user
  * record is an arena record [next record in its bucket, first entry + 1, hash, name as a
  * string record]; one per distinct spelling (a mapping keeps its user as first seen), and
- * the spellings of one user (compared case-insensitively, as PAN-OS does: user-index.ts
+ * the spellings of one user (compared case-insensitively, as PAN-OS does: user-names.ts
  * sameUser) share a hash and so a bucket. The entries of a record form a doubly linked
  * chain through the links array (USER_PREV / USER_NEXT), so attach and detach are O(1);
  * a record whose last entry leaves is freed. Only the name is read by other threads, but
  * arena words are only ever written with Atomics.store (arena.ts says why).
  */
-import { sameUser, userKey } from '../user-index.js';
+import { sameUser, userKey } from '../user-names.js';
 import { Arena } from './arena.js';
 import { LINK_WORDS, USER_NEXT, USER_PREV } from './layout.js';
 
