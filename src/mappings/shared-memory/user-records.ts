@@ -30,6 +30,18 @@ function userHash(user: string): number {
   return hash >>> 0;
 }
 
+/** userHash of a name given as UTF-8 bytes, without making the string when it is ASCII. */
+function userBytesHash(bytes: Buffer, start: number, length: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < start + length; i++) {
+    let c = bytes[i]!;
+    if (c > 127) return userHash(bytes.toString('utf8', start, start + length));
+    if (c >= 65 && c <= 90) c += 32;
+    hash = Math.imul(hash ^ c, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
 function textHash(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
@@ -62,10 +74,31 @@ export class UserRecords {
     const at = this.#arena.alloc(Arena.wordsFor(user, R_NAME));
     if (at === 0) return 0;
     this.#arena.writeString(at + R_NAME, user);
+    this.#link(at, hash, bucket);
+    return at;
+  }
+
+  /** A new record, its name written, heads its bucket. */
+  #link(at: number, hash: number, bucket: number): void {
+    const words = this.#words;
     Atomics.store(words, at + R_HEAD, 0);
     Atomics.store(words, at + R_HASH, hash);
     Atomics.store(words, at + R_NEXT, this.#heads[bucket]!);
     this.#heads[bucket] = at;
+  }
+
+  /** acquire() for a name given as UTF-8 bytes (a snapshot's): compared and copied as bytes. */
+  acquireBytes(bytes: Buffer, start: number, length: number): number {
+    const hash = userBytesHash(bytes, start, length);
+    const bucket = hash >>> this.#shift;
+    const words = this.#words;
+    for (let at = this.#heads[bucket]!; at !== 0; at = words[at + R_NEXT]!) {
+      if (words[at + R_HASH] === (hash | 0) && this.#arena.equalsBytes(at + R_NAME, bytes, start, length)) return at;
+    }
+    const at = this.#arena.alloc(Arena.wordsForBytes(length, R_NAME));
+    if (at === 0) return 0;
+    this.#arena.writeBytes(at + R_NAME, bytes, start, length);
+    this.#link(at, hash, bucket);
     return at;
   }
 
