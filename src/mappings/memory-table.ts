@@ -32,7 +32,7 @@ import { orderByKey } from './order-by-key.js';
 import { savedMappings, type SavedEntries } from './saved-entries.js';
 import type { SavedMapping } from './snapshot-format.js';
 import { ChangeListeners } from './change-listeners.js';
-import { ALREADY_STORED, NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
+import { NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import type { TableShare } from './table-reader.js';
 import { sameUser } from './user-names.js';

@@ -55,11 +55,12 @@ describe('RedisMappingTable.share()', () => {
 
   it('leaves out, counts and logs what does not fit when Redis holds more than maxEntries', async () => {
     const keyPrefix = uniquePrefix();
-    const large = await redisTable(used.redis, { keyPrefix, maxEntries: 20 });
+    let clock = Date.now();
+    const large = await redisTable(used.redis, { keyPrefix, maxEntries: 20, now: () => clock }); // one login a second: refresh order is strict
     const events: RedisStoreEvent[] = [];
     const small = await redisTable(used.redis, { keyPrefix, maxEntries: 5, onStoreEvent: (event) => events.push(event) });
     try {
-      for (let i = 1; i <= 12; i++) await large.apply(login(`10.7.0.${i}`, `u${i}`));
+      for (let i = 1; i <= 12; i++, clock += 1000) await large.apply(login(`10.7.0.${i}`, `u${i}`));
       await small.caughtUp();
       expect(large.size).toBe(12);
       expect(small.size).toBe(5);
