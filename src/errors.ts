@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   UID_ERR_AUDIT_IO: { summary: 'the audit trail cannot be written; lines wait in memory (bounded), then are dropped and counted' },
   UID_ERR_STORE_UNAVAILABLE: { summary: 'the shared table (Redis) cannot be reached; events are queued, lookups answer from the local replica, admin deletes are refused', status: 503 },
   UID_ERR_STORE_QUEUE_FULL: { summary: 'the queue of events waiting for the shared table is full; new events are dropped until Redis is back' },
+  UID_ERR_STORE_REPLICA_DROPPED: { summary: "the local replica left out mappings of the shared table: Redis holds more than this listener's mappings.maxEntries (another listener is configured larger); lookups here miss those addresses" },
   UID_ERR_STORE_QUEUE_IO: { summary: 'the file of events waiting for the shared table cannot be written; they wait in memory only (lost if the listener stops)' },
   // accounting
   UID_ERR_TACACS_FIELD: { summary: 'a TACACS+ field is longer than 255 octets' },

@@ -144,7 +144,7 @@ async function child(size) {
       began = performance.now();
       const restored = await new MappingSnapshot(fresh, { path, intervalSeconds: 3600 }).restore();
       result.restoreMs = performance.now() - began;
-      if (restored.restored.length !== size) throw new Error(`restored ${restored.restored.length} of ${size}`);
+      if (restored.restored.size !== size) throw new Error(`restored ${restored.restored.size} of ${size}`);
       fresh.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -53,8 +53,8 @@ export interface AccountantOptions {
 
 /** What a snapshot restore found (the snapshot's SnapshotRestore fits). */
 export interface RestoredMappings {
-  /** Back in the table: active sessions (their START went to the groups of `startsSentTo`). */
-  readonly restored: readonly Mapping[];
+  /** Back in the table: active sessions (their START went to the groups of `startsSentTo`); read once, here. */
+  readonly restored: Iterable<Mapping>;
   /** Timed out while the listener was down: their STOP (reason timeout) is sent now. */
   readonly expired?: readonly Mapping[];
   /** Left out over maxEntries: their STOP (reason capacity) is sent now. */
@@ -136,7 +136,8 @@ export class Accountant {
   restore(result: RestoredMappings): void {
     if (this.#policy.mode === 'none') return;
     const now = this.#now();
-    const restored = result.restored.filter((mapping) => this.#accounted(mapping));
+    const restored: Mapping[] = [];
+    for (const mapping of result.restored) if (this.#accounted(mapping)) restored.push(mapping);
     this.#sessions.restore(restored, now);
     const sent = this.#policy.mode === 'start-stop' && result.startsSentTo ? new Set(result.startsSentTo) : undefined;
     const groups = this.#options.groups.map((group) => group.name);

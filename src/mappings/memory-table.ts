@@ -28,12 +28,14 @@
 import { randomBytes } from 'node:crypto';
 import type { IdentityEvent } from '../identify/event.js';
 import { newTableStats, type MappingTableEvent, type MappingTableStats } from './events.js';
+import { orderByKey } from './order-by-key.js';
+import { savedMappings, type SavedEntries } from './saved-entries.js';
 import type { SavedMapping } from './snapshot-format.js';
 import { ChangeListeners } from './change-listeners.js';
-import { ALREADY_STORED, NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
+import { NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import type { TableShare } from './table-reader.js';
-import { sameUser } from './user-index.js';
+import { sameUser } from './user-names.js';
 
 export interface MemoryMappingTableOptions {
   /** Minutes a mapping lives after its last login when its event names no timeout (PAN-OS User-ID timeout). */
@@ -48,15 +50,29 @@ export interface MemoryMappingTableOptions {
   readonly onEvent?: (event: MappingTableEvent) => void;
 }
 
+/**
+ * The mappings a restore put in the table, made from the table's entries as they are
+ * when iterated (accounting's sessions want them; a listener without accounting never
+ * makes them): iterate before the table changes, as the accountant does before start.
+ */
+export interface RestoredEntries extends Iterable<Mapping> {
+  readonly size: number;
+}
+
 /** What `restore` did with a snapshot's mappings (for accounting: see docs/mappings.md). */
 export interface RestoreResult {
   /** Now in the table, ids and times kept (expiry capped at now + its timeout). */
-  readonly restored: readonly Mapping[];
+  readonly restored: RestoredEntries;
   /** Timed out while the listener was down: their sessions ended unseen. */
   readonly expired: readonly Mapping[];
   /** Over `maxEntries`: the least recently refreshed were left out (as capacity eviction would). */
   readonly evicted: readonly Mapping[];
 }
+
+const NO_ENTRIES: RestoredEntries = Object.freeze({ size: 0, *[Symbol.iterator]() {} });
+
+/** A first start's restore: nothing. */
+export const NOTHING_RESTORED: RestoreResult = Object.freeze({ restored: NO_ENTRIES, expired: [], evicted: [] });
 
 /** Expiries handled per sweep turn before yielding the event loop (mass expiry after an outage). */
 const SWEEP_BATCH = 10_000;
@@ -69,6 +85,13 @@ export const REFRESH_RESOLUTION_MS = 1000;
  * least 64 KiB and a user name is at most 255 bytes (identify/profile.ts).
  */
 const NO_ROOM = 'the table arena cannot hold this mapping even when empty';
+
+/** restore(): an entry over maxEntries, not inserted (apart from the store's answers, all < 0). */
+const LEFT_OUT = -3;
+
+function isSavedEntries(saved: SavedEntries | readonly SavedMapping[]): saved is SavedEntries {
+  return !Array.isArray(saved);
+}
 
 /** Expiry time for a timeout: 0 means until logout. */
 function expiryAt(now: number, timeoutMs: number): number {
@@ -164,30 +187,68 @@ export class MemoryMappingTable implements MappingTable {
    * Loads a snapshot's mappings into this empty table at start, reporting no changes:
    * their sessions began in an earlier run. Ids and times are kept, but no entry outlives
    * now + its own timeout; one saved without a timeout (an older snapshot) gets the
-   * default. Over `maxEntries`, the least recently refreshed are left out. IPs must be unique.
+   * default. Over `maxEntries`, the least recently refreshed are left out. Entries go in
+   * in the file's order (a binary snapshot's is bucket order: the caches like it), then
+   * refresh order is set from their lastSeen; of two entries for one IP (never written
+   * by this build) the first in the file stays.
    */
-  restore(saved: Iterable<SavedMapping>): RestoreResult {
+  restore(saved: SavedEntries | readonly SavedMapping[]): RestoreResult {
     if (this.#store.size !== 0) throw new Error('restore() loads a snapshot into an empty table at start');
+    const entries = isSavedEntries(saved) ? saved : savedMappings(saved);
     const now = this.#now();
-    const live: Mapping[] = [];
+    const count = entries.count;
+    const timeouts = new Float64Array(count);
+    const expiries = new Float64Array(count);
+    const live: number[] = [];
     const expired: Mapping[] = [];
-    for (const entry of saved) {
-      const mapping: Mapping = entry.timeoutMs === undefined ? { ...entry, timeoutMs: this.#defaultTimeoutMs } : entry as Mapping;
-      (mapping.expiresAt > now ? live : expired).push(mapping);
+    for (let i = 0; i < count; i++) {
+      timeouts[i] = entries.timeoutMs(i) ?? this.#defaultTimeoutMs;
+      expiries[i] = entries.expiresAt(i);
+      if (expiries[i]! > now) live.push(i);
+      else expired.push(this.#savedMapping(entries, i, timeouts[i]!));
     }
-    // Inserted least recently refreshed first, so refresh order is kept.
-    live.sort((a, b) => a.lastSeen - b.lastSeen);
-    const evicted = live.splice(0, Math.max(0, live.length - this.#store.capacity));
-    const restored: Mapping[] = [];
-    for (const mapping of live) {
-      const latest = expiryAt(now, mapping.timeoutMs);
-      const capped = mapping.expiresAt > latest ? { ...mapping, expiresAt: latest } : mapping;
-      const entry = this.#store.insert(capped.ip, capped);
-      if (entry === ALREADY_STORED) continue; // a duplicate IP: the first (refreshed earlier) stays
-      if (entry === NO_ROOM_NOW) evicted.push(mapping); // the name arena is full (names far longer than usual): out, and said so
-      else restored.push(capped);
+    const lastSeen = new Float64Array(live.length);
+    for (let j = 0; j < live.length; j++) lastSeen[j] = entries.lastSeen(live[j]!);
+    const byRefresh = orderByKey(lastSeen); // positions in `live`, least recently refreshed first
+    const over = Math.max(0, live.length - this.#store.capacity);
+    const evicted: Mapping[] = [];
+    const entryOf = new Int32Array(count).fill(-1);
+    for (let j = 0; j < over; j++) {
+      const i = live[byRefresh[j]!]!;
+      entryOf[i] = LEFT_OUT;
+      evicted.push(this.#savedMapping(entries, i, timeouts[i]!));
     }
-    return { restored, expired, evicted };
+    for (const i of live) {
+      if (entryOf[i] === LEFT_OUT) continue;
+      const timeoutMs = timeouts[i]!;
+      const entry = entries.insertInto(this.#store, i, Math.min(expiries[i]!, expiryAt(now, timeoutMs)), timeoutMs);
+      if (entry === NO_ROOM_NOW) evicted.push(this.#savedMapping(entries, i, timeoutMs)); // the name arena is full (names far longer than usual): out, and said so
+      if (entry >= 0) entryOf[i] = entry; // ALREADY_STORED: a duplicate IP, the first stays
+    }
+    const order = new Int32Array(this.#store.size);
+    let stored = 0;
+    for (let j = over; j < live.length; j++) {
+      const entry = entryOf[live[byRefresh[j]!]!]!;
+      if (entry >= 0) order[stored++] = entry;
+    }
+    this.#store.setRefreshOrder(order);
+    return { restored: this.#restoredEntries(order), expired, evicted };
+  }
+
+  /** A saved entry as the mapping restore reports (the default timeout when it had none). */
+  #savedMapping(entries: SavedEntries, i: number, timeoutMs: number): Mapping {
+    const saved = entries.mapping(i);
+    return saved.timeoutMs === timeoutMs ? (saved as Mapping) : { ...saved, timeoutMs };
+  }
+
+  #restoredEntries(order: Int32Array): RestoredEntries {
+    const store = this.#store;
+    return {
+      size: order.length,
+      *[Symbol.iterator]() {
+        for (const entry of order) yield store.mapping(entry);
+      },
+    };
   }
 
   /** Stops the sweep. The table stays readable; nothing expires any more. */

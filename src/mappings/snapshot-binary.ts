@@ -22,10 +22,11 @@
  * - Versions 1 and 2 (JSON Lines, snapshot-format.ts) are still read.
  */
 import { createHash } from 'node:crypto';
-import { normaliseAddress } from '../identify/address.js';
-import { formatAddressKey } from './shared-memory/address-key.js';
-import type { RawEntrySink } from './shared-memory/mapping-store.js';
-import { SnapshotFormatError, type SavedMapping } from './snapshot-format.js';
+import type { SavedEntries } from './saved-entries.js';
+import { formatAddressKey, usableAddressKey } from './shared-memory/address-key.js';
+import type { RawEntrySink, SharedMappingStore } from './shared-memory/mapping-store.js';
+import { SnapshotFormatError } from './snapshot-format.js';
+import type { Mapping } from './table.js';
 
 export const BINARY_SNAPSHOT_VERSION = 3;
 
@@ -119,68 +120,69 @@ export class BinarySnapshotEncoder implements RawEntrySink {
   }
 }
 
-/** Reads the records after the header line (`file[bodyStart..]`); throws SnapshotFormatError. */
-export function decodeBinarySnapshot(file: Buffer, bodyStart: number): SavedMapping[] {
+/** Reads the records after the header line (`file[bodyStart..]`), checking every rule; throws SnapshotFormatError. */
+export function decodeBinarySnapshot(file: Buffer, bodyStart: number): SavedEntries {
   const endAt = file.length - END_BYTES;
   if (endAt < bodyStart || file[endAt] !== END) throw new SnapshotFormatError(0, 'no end record: the file is truncated');
   const digest = createHash('sha256').update(file.subarray(0, endAt)).digest();
   if (!digest.equals(file.subarray(endAt + 5))) throw new SnapshotFormatError(0, 'sha256 does not match the content');
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength); // compiled loads, not a byte at a time
+  const count = view.getUint32(endAt + 1, true);
+  // Where each entry record starts, after its kind byte (the count is checked at the end:
+  // a larger count than the records fit in would fail here first, never allocate more).
+  if (count > (endAt - bodyStart) / ENTRY_FIXED) throw new SnapshotFormatError(0, `the end record counts ${count} entries, more than the file can hold`);
+  const records = new Float64Array(count);
   const strings: string[] = [];
-  const mappings: SavedMapping[] = [];
+  let entries = 0;
   let at = bodyStart;
   const need = (bytes: number) => {
     if (at + bytes > endAt) throw new SnapshotFormatError(0, `record at byte ${at} runs past the end record`);
   };
-  const text = (length: number) => {
-    need(length);
-    const value = file.toString('utf8', at, at + length);
-    at += length;
-    return value;
-  };
   const string = (number: number, what: string) => {
-    const value = strings[number];
-    if (value === undefined) throw new SnapshotFormatError(0, `${what} names string ${number}, not defined before`);
-    return value;
+    if (number >= strings.length) throw new SnapshotFormatError(0, `${what} names string ${number}, not defined before`);
   };
   while (at < endAt) {
     const kind = file[at++];
     if (kind === STRING) {
       need(2);
-      const length = file.readUInt16LE(at);
-      at += 2;
-      strings.push(text(length));
+      const length = view.getUint16(at, true);
+      need(2 + length);
+      strings.push(file.toString('utf8', at + 2, at + 2 + length));
+      at += 2 + length;
       continue;
     }
     if (kind !== ENTRY) throw new SnapshotFormatError(0, `unknown record kind ${String(kind)} at byte ${at - 1}`);
     need(ENTRY_FIXED - 1);
-    const ip = formatAddressKey(file.readInt32BE(at), file.readInt32BE(at + 4), file.readInt32BE(at + 8), file.readInt32BE(at + 12));
-    const firstSeen = file.readDoubleLE(at + 16);
-    const lastSeen = file.readDoubleLE(at + 24);
-    const expiresAt = file.readDoubleLE(at + 32);
-    const timeoutMs = file.readDoubleLE(at + 40);
-    const sender = string(file.readUInt16LE(at + 48), 'sender');
-    const profile = string(file.readUInt16LE(at + 50), 'profile');
-    const prefix = file.readUInt16LE(at + 52);
-    at += 54;
-    let id: string;
+    if (entries === count) throw new SnapshotFormatError(0, `the end record counts ${count} entries, the file has more`);
+    records[entries++] = at;
+    if (!usableAddressKey(view.getInt32(at), view.getInt32(at + 4), view.getInt32(at + 8), view.getInt32(at + 12))) {
+      throw new SnapshotFormatError(0, `${keyText(file, at)} is not a usable host address`);
+    }
+    const firstSeen = view.getFloat64(at + FIRST_AT, true);
+    const lastSeen = view.getFloat64(at + LAST_AT, true);
+    const expiresAt = view.getFloat64(at + EXPIRES_AT, true);
+    const timeoutMs = view.getFloat64(at + TIMEOUT_AT, true);
+    string(view.getUint16(at + SENDER_AT, true), 'sender');
+    string(view.getUint16(at + SENDER_AT + 2, true), 'profile');
+    const prefix = view.getUint16(at + PREFIX_AT, true);
+    at += ID_AT;
     if (prefix === VERBATIM) {
       need(2);
-      const length = file.readUInt16LE(at);
-      at += 2;
-      id = text(length);
+      const length = view.getUint16(at, true);
+      if (length === 0) throw new SnapshotFormatError(0, 'id must be a non-empty string');
+      need(2 + length);
+      at += 2 + length;
     } else {
+      string(prefix, 'id prefix');
       need(8);
-      const n = file.readDoubleLE(at);
+      const n = view.getFloat64(at, true);
       at += 8;
       if (!(Number.isSafeInteger(n) && n >= 0)) throw new SnapshotFormatError(0, 'an id number must be a whole number');
-      id = [string(prefix, 'id prefix'), n.toString(36)].join('-');
     }
     need(2);
-    const userLength = file.readUInt16LE(at);
-    at += 2;
-    const user = text(userLength);
-    if (normaliseAddress(ip) !== ip) throw new SnapshotFormatError(0, `${ip} is not a usable host address`);
-    if (id.length === 0) throw new SnapshotFormatError(0, 'id must be a non-empty string');
+    const userLength = view.getUint16(at, true);
+    need(2 + userLength);
+    at += 2 + userLength;
     if (!(Number.isSafeInteger(timeoutMs) && timeoutMs >= 0)) throw new SnapshotFormatError(0, 'timeoutMs must be a whole number of milliseconds, 0 or more');
     if ((timeoutMs === 0) !== (expiresAt === Number.POSITIVE_INFINITY) || Number.isNaN(expiresAt)) {
       throw new SnapshotFormatError(0, 'expiresAt must be epoch milliseconds, or +Infinity exactly when timeoutMs is 0');
@@ -188,10 +190,83 @@ export function decodeBinarySnapshot(file: Buffer, bodyStart: number): SavedMapp
     if (!Number.isFinite(firstSeen) || !Number.isFinite(lastSeen) || !(firstSeen <= lastSeen && lastSeen <= expiresAt)) {
       throw new SnapshotFormatError(0, 'times must be epoch milliseconds with firstSeen <= lastSeen <= expiresAt');
     }
-    // One literal in the table's field order (the hidden class of the mappings it makes).
-    mappings.push({ id, ip, user, sender, profile, firstSeen, lastSeen, expiresAt, timeoutMs });
   }
-  const count = file.readUInt32LE(endAt + 1);
-  if (count !== mappings.length) throw new SnapshotFormatError(0, `the end record counts ${count} entries, the file has ${mappings.length}`);
-  return mappings;
+  if (count !== entries) throw new SnapshotFormatError(0, `the end record counts ${count} entries, the file has ${entries}`);
+  return new BinaryEntries(file, records, strings);
+}
+
+/** Offsets in an entry record, after its kind byte. */
+const FIRST_AT = 16;
+const LAST_AT = 24;
+const EXPIRES_AT = 32;
+const TIMEOUT_AT = 40;
+const SENDER_AT = 48;
+const PREFIX_AT = 52;
+const ID_AT = 54;
+
+function keyText(file: Buffer, at: number): string {
+  return formatAddressKey(file.readInt32BE(at), file.readInt32BE(at + 4), file.readInt32BE(at + 8), file.readInt32BE(at + 12));
+}
+
+/** A checked file's entries, read from its bytes when asked. */
+class BinaryEntries implements SavedEntries {
+  readonly #file: Buffer;
+  /** The same bytes for the numbers: DataView reads compile to plain loads, Buffer's read a byte at a time. */
+  readonly #view: DataView;
+  readonly #records: Float64Array;
+  readonly #strings: readonly string[];
+  readonly #key = new Int32Array(4);
+
+  constructor(file: Buffer, records: Float64Array, strings: readonly string[]) {
+    this.#file = file;
+    this.#view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    this.#records = records;
+    this.#strings = strings;
+  }
+
+  get count(): number {
+    return this.#records.length;
+  }
+
+  lastSeen(i: number): number {
+    return this.#view.getFloat64(this.#records[i]! + LAST_AT, true);
+  }
+
+  expiresAt(i: number): number {
+    return this.#view.getFloat64(this.#records[i]! + EXPIRES_AT, true);
+  }
+
+  timeoutMs(i: number): number {
+    return this.#view.getFloat64(this.#records[i]! + TIMEOUT_AT, true);
+  }
+
+  insertInto(store: SharedMappingStore, i: number, expiresAt: number, timeoutMs: number): number {
+    const view = this.#view;
+    const at = this.#records[i]!;
+    const key = this.#key;
+    for (let w = 0; w < 4; w++) key[w] = view.getInt32(at + 4 * w);
+    const prefix = view.getUint16(at + PREFIX_AT, true);
+    const idEnd = at + ID_AT + (prefix === VERBATIM ? 2 + view.getUint16(at + ID_AT, true) : 8);
+    return store.insertSaved(
+      key, view.getFloat64(at + FIRST_AT, true), view.getFloat64(at + LAST_AT, true), expiresAt, timeoutMs,
+      this.#strings[view.getUint16(at + SENDER_AT, true)]!, this.#strings[view.getUint16(at + SENDER_AT + 2, true)]!,
+      prefix === VERBATIM ? undefined : this.#strings[prefix]!, prefix === VERBATIM ? 0 : view.getFloat64(at + ID_AT, true),
+      prefix === VERBATIM ? this.#file.toString('utf8', at + ID_AT + 2, idEnd) : undefined,
+      this.#file, idEnd + 2, view.getUint16(idEnd, true),
+    );
+  }
+
+  mapping(i: number): Mapping {
+    const file = this.#file;
+    const at = this.#records[i]!;
+    const prefix = file.readUInt16LE(at + PREFIX_AT);
+    const idEnd = at + ID_AT + (prefix === VERBATIM ? 2 + file.readUInt16LE(at + ID_AT) : 8);
+    const id = prefix === VERBATIM ? file.toString('utf8', at + ID_AT + 2, idEnd) : [this.#strings[prefix]!, file.readDoubleLE(at + ID_AT).toString(36)].join('-');
+    return {
+      id, ip: keyText(file, at), user: file.toString('utf8', idEnd + 2, idEnd + 2 + file.readUInt16LE(idEnd)),
+      sender: this.#strings[file.readUInt16LE(at + SENDER_AT)]!, profile: this.#strings[file.readUInt16LE(at + SENDER_AT + 2)]!,
+      firstSeen: file.readDoubleLE(at + FIRST_AT), lastSeen: file.readDoubleLE(at + LAST_AT),
+      expiresAt: file.readDoubleLE(at + EXPIRES_AT), timeoutMs: file.readDoubleLE(at + TIMEOUT_AT),
+    };
+  }
 }

@@ -28,7 +28,8 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { newSnapshotStats, type SnapshotEvent, type SnapshotStats } from './events.js';
-import type { MemoryMappingTable, RestoreResult } from './memory-table.js';
+import { NOTHING_RESTORED, type MemoryMappingTable, type RestoreResult } from './memory-table.js';
+import { allSaved, savedMappings, type SavedEntries } from './saved-entries.js';
 import { BINARY_SNAPSHOT_VERSION, BinarySnapshotEncoder, decodeBinarySnapshot } from './snapshot-binary.js';
 import { SnapshotDecoder, SnapshotFormatError, TEXT_VERSIONS, decodeHeader, encodeHeader, type SavedMapping } from './snapshot-format.js';
 
@@ -53,7 +54,6 @@ export interface SnapshotRestore extends RestoreResult {
 /** What the snapshot needs of the table. */
 export type SnapshotTable = Pick<MemoryMappingTable, 'exportEntries' | 'restore'>;
 
-const NOTHING_RESTORED: RestoreResult = Object.freeze({ restored: [], expired: [], evicted: [] });
 const TEXT_PIECE_BYTES = 1 << 20;
 
 export class MappingSnapshot {
@@ -88,21 +88,21 @@ export class MappingSnapshot {
    */
   async restore(): Promise<SnapshotRestore> {
     const started = performance.now();
-    let mappings: SavedMapping[];
+    let entries: SavedEntries;
     let startsSentTo: readonly string[] | undefined;
     try {
       await this.#adoptLegacyName();
-      ({ mappings, startsSentTo } = await readSnapshot(this.#path));
+      ({ entries, startsSentTo } = await readSnapshotEntries(this.#path));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return NOTHING_RESTORED;
       await this.#moveAside(error);
       return NOTHING_RESTORED;
     }
-    const result = this.#table.restore(mappings);
+    const result = this.#table.restore(entries);
     this.#report({
       type: 'snapshot-restored',
       path: this.#path,
-      restored: result.restored.length,
+      restored: result.restored.size,
       expired: result.expired.length,
       evicted: result.evicted.length,
       ms: Math.round(performance.now() - started),
@@ -229,13 +229,19 @@ export class MappingSnapshot {
   }
 }
 
-/** Reads a whole snapshot of any version this build reads; throws SnapshotFormatError or the file system's error. */
+/** Reads a whole snapshot of any version this build reads, as mappings (tools and tests); throws as readSnapshotEntries. */
 export async function readSnapshot(path: string): Promise<{ mappings: SavedMapping[]; startsSentTo: readonly string[] | undefined }> {
+  const { entries, startsSentTo } = await readSnapshotEntries(path);
+  return { mappings: allSaved(entries), startsSentTo };
+}
+
+/** Reads and checks a whole snapshot of any version this build reads; throws SnapshotFormatError or the file system's error. */
+export async function readSnapshotEntries(path: string): Promise<{ entries: SavedEntries; startsSentTo: readonly string[] | undefined }> {
   const file = await readFile(path);
   const lineEnd = file.indexOf(0x0a);
   if (lineEnd === -1) throw new SnapshotFormatError(file.length === 0 ? 0 : 1, file.length === 0 ? 'empty file' : 'line not ended by a newline');
   const { version, startsSentTo } = decodeHeader(file.toString('utf8', 0, lineEnd), [...TEXT_VERSIONS, BINARY_SNAPSHOT_VERSION]);
-  if (version === BINARY_SNAPSHOT_VERSION) return { mappings: decodeBinarySnapshot(file, lineEnd + 1), startsSentTo };
+  if (version === BINARY_SNAPSHOT_VERSION) return { entries: decodeBinarySnapshot(file, lineEnd + 1), startsSentTo };
   // JSON Lines: fed a piece at a time, each cut after a line end (one string for a whole
   // file of millions of lines could pass V8's string length limit).
   const decoder = new SnapshotDecoder();
@@ -245,7 +251,7 @@ export async function readSnapshot(path: string): Promise<{ mappings: SavedMappi
     decoder.feed(file.toString('utf8', at, end));
     at = end;
   }
-  return { mappings: decoder.finish(), startsSentTo: decoder.startsSentTo };
+  return { entries: savedMappings(decoder.finish()), startsSentTo: decoder.startsSentTo };
 }
 
 /** Makes the rename itself durable (POSIX: a rename is recorded in the directory). */

@@ -89,6 +89,12 @@ export function createReporter(log: Logger): Reporter {
         case 'store-queue-io-error':
           log.error({ event: event.type, code: event.code, path: event.path, error: errorFields(event.error) }, event.message);
           return;
+        case 'store-replica-dropped':
+          log.warn({ event: event.type, code: event.code, reason: event.reason, capacity: event.capacity, dropped: event.dropped },
+            event.reason === 'capacity'
+              ? `the local replica holds ${event.capacity} mappings (mappings.maxEntries) and Redis holds more: ${event.dropped} left out so far, the least recently refreshed; lookups here miss them`
+              : `${event.dropped} mappings left out of the local replica so far; the last could not be stored (not written by this listener's scripts?)`);
+          return;
         case 'store-reloaded':
           log.warn({ event: event.type, mappings: event.mappings }, `reloaded the whole shared table: ${event.reason}`);
           return;

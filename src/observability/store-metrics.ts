@@ -31,6 +31,7 @@ export function registerStoreMetrics(registry: Registry, from: () => StoreMetric
     (v) => v.stats.lastLagMs / 1000);
   gauge('uid_store_queue_events', 'Events waiting for Redis in the bounded outage queue', (v) => v.queueDepth);
   counter('uid_store_queue_overflow_total', 'Events dropped because the outage queue was full', (v) => v.stats.queueOverflow);
+  counter('uid_store_replica_dropped_total', 'Mappings of the shared table this replica left out (Redis holds more than mappings.maxEntries, or one it cannot store)', (v) => v.stats.replicaDropped);
   counter('uid_store_reloads_total', 'Whole-table reloads of the replica (a gap in the change stream, or a table rebuilt in Redis)', (v) => v.stats.reloads);
   counter('uid_store_script_errors_total', 'Script calls Redis answered with an error', (v) => v.stats.scriptErrors);
   readMetric('gauge', registry, 'uid_accounting_stream_pending_records', 'Accounting records of the change stream held by this listener: not yet acknowledged by a TACACS+ server, or their XACK not yet taken by Redis',

@@ -226,7 +226,8 @@ describe('MemoryMappingTable', () => {
       const live = saved('10.0.0.1', 'jdoe', 10 * MINUTE);
       const gone = saved('10.0.0.2', 'asmith', -1);
       const result = table.restore([live, gone]);
-      expect(result).toEqual({ restored: [live], expired: [gone], evicted: [] });
+      expect({ ...result, restored: [...result.restored] }).toEqual({ restored: [live], expired: [gone], evicted: [] });
+      expect(result.restored.size).toBe(1);
       expect(changes).toEqual([]);
       expect(table.get('10.0.0.1')).toEqual(live);
       expect(table.byUser('JDOE')).toEqual([live]);
@@ -251,7 +252,7 @@ describe('MemoryMappingTable', () => {
         { ...saved('10.0.0.4', 'd', 40 * MINUTE), timeoutMs: 10 * MINUTE },
       ]);
       expect(result.evicted.map((m) => m.ip)).toEqual(['10.0.0.1']); // refreshed longest ago
-      expect(result.restored.map((m) => [m.ip, m.expiresAt, m.timeoutMs, m.id])).toEqual([
+      expect([...result.restored].map((m) => [m.ip, m.expiresAt, m.timeoutMs, m.id])).toEqual([
         ['10.0.0.3', T0 + 2 * MINUTE, 45 * MINUTE, 'old-10.0.0.3'],
         ['10.0.0.2', T0 + 5 * MINUTE, 5 * MINUTE, 'old-10.0.0.2'], // the default timeout now
         ['10.0.0.4', T0 + 10 * MINUTE, 10 * MINUTE, 'old-10.0.0.4'],

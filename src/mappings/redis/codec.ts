@@ -4,7 +4,7 @@
  * A mapping is JSON with one-letter names (i id, u user, k user key when it differs from
  * u, s sender, p profile, f firstSeen, l lastSeen, e expiresAt or -1, t timeoutMs): the
  * Lua scripts read and write the same form with cjson. `k` is the case-insensitive user
- * identity computed here (Unicode lower-casing, user-index.ts), since Lua's string.lower
+ * identity computed here (Unicode lower-casing, user-names.ts), since Lua's string.lower
  * only knows ASCII.
  */
 import type { Mapping, MappingChange } from '../table.js';

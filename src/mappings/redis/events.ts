@@ -12,12 +12,17 @@ export interface RedisStoreStats {
   scriptErrors: number;
   /** Whole-table reloads of the replica after a gap in the stream or a table rebuilt in Redis. */
   reloads: number;
+  /**
+   * Mappings of the shared table this listener's replica left out (`uid_store_replica_dropped_total`):
+   * Redis held more than this listener's maxEntries, or one the replica cannot store.
+   */
+  replicaDropped: number;
   /** From the script that made the last change to this replica applying it (clocks of Redis and listener). */
   lastLagMs: number;
 }
 
 export function newRedisStoreStats(): RedisStoreStats {
-  return { applied: 0, queued: 0, queueOverflow: 0, scriptErrors: 0, reloads: 0, lastLagMs: 0 };
+  return { applied: 0, queued: 0, queueOverflow: 0, scriptErrors: 0, reloads: 0, replicaDropped: 0, lastLagMs: 0 };
 }
 
 export type RedisStoreEvent =
@@ -50,6 +55,15 @@ export type RedisStoreEvent =
       readonly path: string;
       readonly message: string;
       readonly error: unknown;
+    }
+  | {
+      readonly type: 'store-replica-dropped';
+      readonly code: Extract<ErrorCode, 'UID_ERR_STORE_REPLICA_DROPPED'>;
+      /** capacity: Redis holds more than `capacity` (another listener configured larger); unusable: not a mapping the replica can store. */
+      readonly reason: 'capacity' | 'unusable';
+      readonly capacity: number;
+      /** Mappings left out so far. */
+      readonly dropped: number;
     }
   | { readonly type: 'store-reloaded'; readonly reason: string; readonly mappings: number }
   | { readonly type: 'store-script-error'; readonly error: unknown };

@@ -6,8 +6,9 @@
  *   resolves with that change once this listener's replica has applied it, so a caller
  *   that awaits it then reads its own write.
  * - Reads: from the local replica (replica.ts), fed by the stream (change-feed.ts): no
- *   round trip to Redis per lookup. Subscribers receive every change made on any listener,
- *   in stream order.
+ *   round trip to Redis per lookup. The replica is a shared-memory store, so `share()`
+ *   lets a lookup thread read it as it reads the memory table. Subscribers receive every
+ *   change made on any listener, in stream order.
  * - Expiry: every listener runs SWEEP_SCRIPT each second; whichever gets there first
  *   expires a mapping, once. The stream is trimmed to `streamMaxEntries` by TRIM_SCRIPT.
  * - Redis unavailable: events wait in a bounded queue (outage-queue.ts), kept in a file
@@ -22,14 +23,15 @@ import { ChangeListeners } from '../change-listeners.js';
 import { newTableStats, type MappingTableEvent, type MappingTableStats } from '../events.js';
 import { REFRESH_RESOLUTION_MS } from '../memory-table.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from '../table.js';
-import { userKey } from '../user-index.js';
+import type { TableShare } from '../table-reader.js';
+import { userKey } from '../user-names.js';
 import { ChangeFeed } from './change-feed.js';
 import { decodeMapping, type LoggedChange } from './codec.js';
 import type { RedisClient, RedisConnector } from './connect.js';
 import { newRedisStoreStats, type RedisStoreEvent, type RedisStoreStats } from './events.js';
 import { tableKeys, type TableKeys } from './keys.js';
 import { OutageQueue } from './outage-queue.js';
-import { Replica } from './replica.js';
+import { Replica, type DropReason } from './replica.js';
 import { APPLY_SCRIPT, SWEEP_SCRIPT, TRIM_SCRIPT } from './scripts.js';
 import { openOutageJournal } from './outage-journal.js';
 
@@ -71,7 +73,7 @@ export class RedisMappingTable implements MappingTable {
   readonly connect: RedisConnector;
   readonly #options: RedisMappingTableOptions;
   readonly #client: ScriptClient;
-  readonly #replica = new Replica();
+  readonly #replica: Replica;
   readonly #feed: ChangeFeed;
   readonly #queue: OutageQueue<IdentityEvent>;
   /** The queue's file, once `start` opened it. */
@@ -93,6 +95,7 @@ export class RedisMappingTable implements MappingTable {
     this.connect = options.connect;
     this.#listeners = new ChangeListeners(this.stats, options.onEvent);
     this.#ttlMs = options.timeoutMinutes * 60_000;
+    this.#replica = new Replica(options.maxEntries, (reason) => this.#dropped(reason));
     this.#queue = new OutageQueue(options.queueMaxEvents, (dropped) => this.#store({
       type: 'store-queue-full', code: 'UID_ERR_STORE_QUEUE_FULL', limit: options.queueMaxEvents, dropped,
     }), { append: (event) => this.#journal?.append(event) ?? 0, ack: (seq) => this.#journal?.ack(seq) });
@@ -111,6 +114,7 @@ export class RedisMappingTable implements MappingTable {
       client, reader, keys: this.keys, replica: this.#replica,
       onChange: (logged) => this.#changed(logged),
       onLoaded: ({ mappings, ms, lastId, reason }) => {
+        this.#markStale();
         if (reason === null) this.#store({ type: 'store-loaded', mappings, ms, lastId });
         else {
           this.storeStats.reloads++;
@@ -152,6 +156,11 @@ export class RedisMappingTable implements MappingTable {
 
   get size(): number {
     return this.#replica.size;
+  }
+
+  /** The replica's buffers, for a reader on another thread (shared-memory/reader.ts openTableReader). */
+  share(): TableShare {
+    return this.#replica.share();
   }
 
   /** True while lookups may miss changes: Redis unreachable, or the replica not loaded yet. */
@@ -306,6 +315,7 @@ export class RedisMappingTable implements MappingTable {
     this.#downSince = Date.now();
     this.#announced = true;
     this.#store({ type: 'store-unavailable', code: 'UID_ERR_STORE_UNAVAILABLE', reason: this.#lastError, queued: this.#queue.size });
+    this.#markStale();
   }
 
   #back(): void {
@@ -313,7 +323,21 @@ export class RedisMappingTable implements MappingTable {
     this.#down = false;
     this.#announced = false;
     this.#queue.outageEnded();
+    this.#markStale();
     void this.#drain();
+  }
+
+  /** Readers on other threads see `stale` as this thread does. */
+  #markStale(): void {
+    this.#replica.stale = this.stale;
+  }
+
+  /** A mapping of the shared table this replica does not hold: counted, logged at the first and each power of ten. */
+  #dropped(reason: DropReason): void {
+    const dropped = ++this.storeStats.replicaDropped;
+    if (dropped === 1 || Number.isInteger(Math.log10(dropped))) {
+      this.#store({ type: 'store-replica-dropped', code: 'UID_ERR_STORE_REPLICA_DROPPED', reason, capacity: this.#options.maxEntries, dropped });
+    }
   }
 
   /** Trims the stream to streamMaxEntries, sparing what accounting has not acknowledged (every 10 s). */

@@ -1,44 +1,69 @@
 /**
  * A listener's local copy of the shared table: what every lookup reads (no network round
  * trip on the hot path, DESIGN §5). It changes only by `apply`, in change-stream order, or
- * by `load` (the whole table at start, or after a gap in the stream). Reads are O(1) by IP
- * and by user and page in HashOrder, as the in-memory table does.
+ * by `load` (the whole table at start, or after a gap in the stream). Its mappings live in
+ * the shared-memory store (shared-memory/mapping-store.ts), as the memory table's do, so a
+ * lookup thread reads them through `share()` without waiting; reads by IP and by user are
+ * O(1) and pages follow the store's fixed order (shared-memory/page-order.ts). Expiry is
+ * the scripts' business: this only hides what is past its time.
+ *
+ * Capacity is the listener's `maxEntries`. Redis may hold more (another listener of the
+ * same table configured larger): the replica then keeps the most recently refreshed
+ * `maxEntries` (refresh order is stream order, and a load inserts by lastSeen), drops the
+ * least recently refreshed, reports each drop through `onDropped` and never throws; those
+ * addresses miss here, other listeners still answer them.
  */
-import { HashOrder } from '../hash-order.js';
-import { pageInOrder } from '../paging.js';
+import { NO_ROOM_NOW, SharedMappingStore } from '../shared-memory/mapping-store.js';
 import type { Mapping, MappingChange, MappingPage } from '../table.js';
-import { UserIndex } from '../user-index.js';
+import type { TableShare } from '../table-reader.js';
+
+/** Why a mapping of the shared table is not in the replica. */
+export type DropReason = 'capacity' | 'unusable';
 
 export class Replica {
-  #entries = new Map<string, Mapping>();
-  #users = new UserIndex();
-  #order = new HashOrder();
+  readonly #store: SharedMappingStore;
+  readonly #onDropped: (reason: DropReason) => void;
+
+  constructor(capacity: number, onDropped: (reason: DropReason) => void) {
+    this.#store = new SharedMappingStore(capacity);
+    this.#store.stale = true; // nothing loaded yet
+    this.#onDropped = onDropped;
+  }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#store.size;
+  }
+
+  /** The buffers, for a reader on another thread (shared-memory/reader.ts openTableReader). */
+  share(): TableShare {
+    return this.#store.share();
+  }
+
+  /** What readers on other threads see as TableReader.stale. */
+  set stale(stale: boolean) {
+    this.#store.stale = stale;
   }
 
   /** The mapping held for `ip`, whatever its time (the scripts decide expiry). */
   peek(ip: string): Mapping | undefined {
-    return this.#entries.get(ip);
+    return this.#store.get(ip);
   }
 
   get(ip: string, now: number): Mapping | undefined {
-    const mapping = this.#entries.get(ip);
-    return mapping !== undefined && mapping.expiresAt > now ? mapping : undefined;
+    const entry = this.#store.find(ip);
+    return entry >= 0 && this.#store.expiresAt(entry) > now ? this.#store.mapping(entry, ip) : undefined;
   }
 
   byUser(user: string, now: number): readonly Mapping[] {
     const found: Mapping[] = [];
-    for (const ip of this.#users.ips(user)) {
-      const mapping = this.get(ip, now);
-      if (mapping !== undefined) found.push(mapping);
+    for (const entry of this.#store.entriesOf(user)) {
+      if (this.#store.expiresAt(entry) > now) found.push(this.#store.mapping(entry));
     }
     return found;
   }
 
   page(cursor: string | undefined, limit: number, now: number): MappingPage {
-    return pageInOrder(this.#order, (ip) => this.get(ip, now), cursor, limit);
+    return this.#store.page(cursor, limit, (entry) => this.#store.expiresAt(entry) > now);
   }
 
   apply(change: MappingChange): void {
@@ -46,34 +71,63 @@ export class Replica {
       case 'added':
       case 'refreshed':
       case 'user-changed':
-        this.#set(change.mapping);
+        this.#set(change.mapping, undefined);
         break;
-      default:
-        this.#remove(change.mapping.ip);
+      default: {
+        const entry = this.#store.find(change.mapping.ip);
+        if (entry >= 0) this.#store.remove(entry);
+      }
     }
   }
 
-  /** Replaces everything with `mappings` (one per IP). */
-  load(mappings: Iterable<Mapping>): void {
-    this.#entries = new Map();
-    this.#users = new UserIndex();
-    this.#order = new HashOrder();
-    for (const mapping of mappings) this.#set(mapping);
+  /**
+   * Replaces everything with `mappings` (one per IP; a repeated IP: the last wins), in
+   * place: readers see each address go from its old mapping to its new one, never a gap,
+   * and what Redis no longer holds leaves at the end. Over capacity, the least recently
+   * refreshed are dropped.
+   */
+  load(mappings: Mapping[]): void {
+    const store = this.#store;
+    mappings.sort((a, b) => a.lastSeen - b.lastSeen);
+    const over = Math.max(0, mappings.length - store.capacity);
+    for (let i = 0; i < over; i++) this.#onDropped('capacity');
+    // Every set moves its entry to the fresh end of refresh order, so what was here and is
+    // not loaded (yet) is always at the old end: room is made there first.
+    const loaded = new Uint8Array(store.capacity);
+    for (let i = over; i < mappings.length; i++) {
+      const entry = this.#set(mappings[i]!, loaded);
+      if (entry >= 0) loaded[entry] = 1;
+    }
+    for (let entry = store.oldest(); entry >= 0 && loaded[entry] === 0; entry = store.oldest()) store.remove(entry);
   }
 
-  #set(mapping: Mapping): void {
-    const before = this.#entries.get(mapping.ip);
-    if (before === undefined) this.#order.add(mapping.ip);
-    else if (before.user !== mapping.user) this.#users.remove(before.user, before.ip);
-    this.#entries.set(mapping.ip, mapping);
-    this.#users.add(mapping.user, mapping.ip);
-  }
-
-  #remove(ip: string): void {
-    const before = this.#entries.get(ip);
-    if (before === undefined) return;
-    this.#entries.delete(ip);
-    this.#users.remove(before.user, ip);
-    this.#order.remove(ip);
+  /**
+   * Stores `mapping` at the fresh end of refresh order, making room at the old end when
+   * full; returns its entry, or -1 when it could not be stored. `loaded` (during a load):
+   * entries that count as drops when they make room; any other is leaving anyway.
+   */
+  #set(mapping: Mapping, loaded: Uint8Array | undefined): number {
+    const store = this.#store;
+    try {
+      for (;;) {
+        const entry = store.find(mapping.ip);
+        if (entry >= 0) {
+          if (store.update(entry, mapping, true)) return entry;
+        } else {
+          const added = store.insert(mapping.ip, mapping);
+          if (added !== NO_ROOM_NOW) return added;
+        }
+        // No room (capacity or names): the least recently refreshed other than this one goes.
+        const victim = store.oldest() === entry ? store.fresherThan(entry) : store.oldest();
+        if (victim < 0) throw new RangeError('the replica cannot hold this mapping even when empty');
+        if (loaded === undefined || loaded[victim] === 1) this.#onDropped('capacity');
+        store.remove(victim);
+      }
+    } catch {
+      // Not storable (an address that is not canonical, names past the store's limits):
+      // written to Redis by something other than our scripts. Left out, counted.
+      this.#onDropped('unusable');
+      return -1;
+    }
   }
 }

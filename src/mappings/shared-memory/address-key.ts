@@ -104,6 +104,19 @@ export function formatAddressKey(w0: number, w1: number, w2: number, w3: number)
   return normaliseAddress(`${hex(w0)}:${hex(w1)}:${hex(w2)}:${hex(w3)}`) ?? '::';
 }
 
+/**
+ * Whether a key is a usable host address, as normaliseAddress decides for its text
+ * (not unspecified, broadcast or multicast), without making the text.
+ */
+export function usableAddressKey(w0: number, w1: number, w2: number, w3: number): boolean {
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) {
+    const first = w3 >>> 24;
+    return w3 !== 0 && w3 !== -1 && (first < 224 || first > 239);
+  }
+  if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0) return false; // :: (RFC 4291 §2.5.2)
+  return w0 >>> 24 !== 0xff; // ff00::/8 multicast (RFC 4291 §2.7)
+}
+
 /** A 32-bit hash of a key (murmur3's finaliser over each word); its top bits pick the bucket. */
 export function keyHash(w0: number, w1: number, w2: number, w3: number): number {
   let h = 0x9747b28c;

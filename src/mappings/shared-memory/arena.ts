@@ -86,11 +86,34 @@ export class Arena {
     return headerWords + STRING_HEADER_WORDS + ((Buffer.byteLength(text, 'utf8') + 3) >>> 2);
   }
 
+  /** Words a string record of `length` UTF-8 bytes needs after `headerWords` words of its own. */
+  static wordsForBytes(length: number, headerWords: number): number {
+    return headerWords + STRING_HEADER_WORDS + ((length + 3) >>> 2);
+  }
+
   /** Writes `text` as a string record at `at` (allocated with wordsFor). */
   writeString(at: number, text: string): void {
     const length = Buffer.byteLength(text, 'utf8');
     const scratch = (this.#scratch = scratchFor(this.#scratch, length + 4));
     scratch.bytes.write(text, 0, 'utf8');
+    this.#publish(at, scratch, length);
+  }
+
+  /** Writes UTF-8 `bytes[start..start+length]` as a string record at `at` (allocated with wordsForBytes). */
+  writeBytes(at: number, bytes: Buffer, start: number, length: number): void {
+    const scratch = (this.#scratch = scratchFor(this.#scratch, length + 4));
+    bytes.copy(scratch.bytes, 0, start, start + length);
+    this.#publish(at, scratch, length);
+  }
+
+  /** Whether the record at `at` holds exactly `bytes[start..start+length]`. */
+  equalsBytes(at: number, bytes: Buffer, start: number, length: number): boolean {
+    if (this.#words[at] !== length) return false;
+    const from = (at + 1) * 4;
+    return this.#bytes.compare(bytes, start, start + length, from, from + length) === 0;
+  }
+
+  #publish(at: number, scratch: Scratch, length: number): void {
     scratch.bytes.fill(0, length, (length + 3) & ~3);
     Atomics.store(this.#words, at, length);
     for (let i = 0; i < (length + 3) >>> 2; i++) Atomics.store(this.#words, at + 1 + i, scratch.words[i]!);

@@ -9,7 +9,7 @@
  * the seqlock of the entry's bucket stripe (seqlock.ts); layout.ts lists the fields.
  */
 import { UidError } from '../../errors.js';
-import { decodeCursor, encodeCursor } from '../hash-order.js';
+import { decodeCursor, encodeCursor } from '../page-cursor.js';
 import type { Mapping, MappingPage } from '../table.js';
 import type { TableShare } from '../table-reader.js';
 import { formatAddressKey, keyHash, parseAddressKey } from './address-key.js';
@@ -108,10 +108,11 @@ export class SharedMappingStore {
   find(ip: string): number {
     const key = this.#key;
     if (!parseAddressKey(ip, key)) return -1;
-    const k0 = key[0]!;
-    const k1 = key[1]!;
-    const k2 = key[2]!;
-    const k3 = key[3]!;
+    return this.#findKey(key[0]!, key[1]!, key[2]!, key[3]!);
+  }
+
+  /** The entry of a key, or -1; leaves its bucket in #lastBucket. */
+  #findKey(k0: number, k1: number, k2: number, k3: number): number {
     const words = this.#words;
     const bucket = (this.#lastBucket = bucketOf(this.#layout, keyHash(k0, k1, k2, k3)));
     let next = this.#layout.buckets[bucket]!;
@@ -133,14 +134,47 @@ export class SharedMappingStore {
     if (this.#size >= this.#layout.capacity) return NO_ROOM_NOW;
     const key = this.#key; // as find() left it
     if (!parseAddressKey(ip, key)) throw new RangeError(`not a canonical address: ${ip}`);
-    const bucket = this.#lastBucket;
-    const user = this.#users.acquire(mapping.user);
-    if (user === 0) return NO_ROOM_NOW;
+    const tags = this.#tagsOf(mapping.sender, mapping.profile); // first: it may throw, nothing changed yet
     const id = this.#idParts(mapping.id);
-    if (id === undefined) {
-      this.#users.releaseIfUnused(user);
-      return NO_ROOM_NOW;
-    }
+    if (id === undefined) return NO_ROOM_NOW;
+    const user = this.#users.acquire(mapping.user);
+    if (user === 0) return this.#noRoom(id);
+    return this.#insertAt(key, tags, user, id, mapping.firstSeen, mapping.lastSeen, mapping.expiresAt, mapping.timeoutMs);
+  }
+
+  /**
+   * insert() for an entry as a binary snapshot holds it (the fields RawEntrySink hands
+   * out, the other way): the address as its key, the id as prefix and number or verbatim,
+   * the user as UTF-8 bytes (copied, not decoded). Same answers as insert(); `key` is read, not kept.
+   */
+  insertSaved(
+    key: Int32Array, firstSeen: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string,
+    idPrefix: string | undefined, idNumber: number, verbatimId: string | undefined, userBytes: Buffer, userStart: number, userLength: number,
+  ): number {
+    if (this.#findKey(key[0]!, key[1]!, key[2]!, key[3]!) >= 0) return ALREADY_STORED;
+    if (this.#size >= this.#layout.capacity) return NO_ROOM_NOW;
+    const tags = this.#tagsOf(sender, profile);
+    const id = idPrefix !== undefined && idNumber <= MAX_ID_NUMBER
+      ? [this.#strings.indexOf(idPrefix), idNumber] as [number, number]
+      : this.#verbatimId(verbatimId ?? [idPrefix, idNumber.toString(36)].join('-'));
+    if (id === undefined) return NO_ROOM_NOW;
+    const user = this.#users.acquireBytes(userBytes, userStart, userLength);
+    if (user === 0) return this.#noRoom(id);
+    return this.#insertAt(key, tags, user, id, firstSeen, lastSeen, expiresAt, timeoutMs);
+  }
+
+  /** An insert that found no room for the user's name: the id's string goes again. */
+  #noRoom(id: readonly [number, number]): number {
+    if (id[0] === VERBATIM_ID) this.#freeString(id[1]);
+    return NO_ROOM_NOW;
+  }
+
+  /** The rest of an insert, once the key is known to be new (its bucket in #lastBucket) and its names have room. */
+  #insertAt(
+    key: Int32Array, tags: number, user: number, id: readonly [number, number],
+    firstSeen: number, lastSeen: number, expiresAt: number, timeoutMs: number,
+  ): number {
+    const bucket = this.#lastBucket;
     const entry = this.#take();
     this.#forget(entry);
     const at = entry * ENTRY_WORDS;
@@ -148,7 +182,7 @@ export class SharedMappingStore {
     const counters = this.#layout.counters;
     beginWrite(counters, bucket >>> STRIPE_BITS);
     for (let w = 0; w < 4; w++) Atomics.store(words, at + K0 + w, key[w]!);
-    this.#writeFields(entry, user, id, mapping);
+    this.#writeFields(entry, user, tags, id, firstSeen, lastSeen, expiresAt, timeoutMs);
     Atomics.store(words, at + NEXT, this.#layout.buckets[bucket]!);
     Atomics.store(this.#layout.buckets, bucket, entry + 1);
     endWrite(counters, bucket >>> STRIPE_BITS);
@@ -168,6 +202,7 @@ export class SharedMappingStore {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
     const current = words[at + USER]!;
+    const tags = this.#tagsOf(mapping.sender, mapping.profile); // first: it may throw, nothing changed yet
     const user = this.#arena.equalsString(current + R_NAME, mapping.user) ? current : this.#users.acquire(mapping.user);
     if (user === 0) return false;
     this.#forget(entry);
@@ -179,7 +214,7 @@ export class SharedMappingStore {
     }
     const stripe = this.#stripeOf(entry);
     beginWrite(this.#layout.counters, stripe);
-    this.#writeFields(entry, user, id, mapping);
+    this.#writeFields(entry, user, tags, id, mapping.firstSeen, mapping.lastSeen, mapping.expiresAt, mapping.timeoutMs);
     endWrite(this.#layout.counters, stripe);
     if (oldId !== 0 && oldId !== (id[0] === VERBATIM_ID ? id[1] : 0)) this.#freeString(oldId);
     if (user !== current) {
@@ -199,7 +234,7 @@ export class SharedMappingStore {
   refresh(entry: number, lastSeen: number, expiresAt: number, timeoutMs: number, sender: string, profile: string, fresh: boolean): Mapping {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
-    const tags = this.#strings.indexOf(sender) | (this.#strings.indexOf(profile) << 16);
+    const tags = this.#tagsOf(sender, profile);
     const stripe = this.#stripeOf(entry);
     const slot = entry & (RECENT_SLOTS - 1);
     const before = this.#recentEntry[slot] === entry ? this.#recent[slot] : undefined;
@@ -346,7 +381,7 @@ export class SharedMappingStore {
 
   /**
    * A page in the store's fixed order (page-order.ts) of the entries `include` accepts;
-   * the cursor is the opaque text of the last address returned (hash-order.ts), so a
+   * the cursor is the opaque text of the last address returned (page-cursor.ts), so a
    * cursor names a place in an order that does not depend on what is in the store.
    */
   page(cursor: string | undefined, limit: number, include: (entry: number) => boolean): MappingPage {
@@ -423,6 +458,16 @@ export class SharedMappingStore {
     return -1;
   }
 
+  /**
+   * Puts `entries` (every entry of the store, each once) in refresh order, least recently
+   * refreshed first: a restore inserts in the file's order, which is bucket order and so
+   * kind to the caches, then sets the order the times say.
+   */
+  setRefreshOrder(entries: ArrayLike<number>): void {
+    if (entries.length !== this.#size) throw new RangeError(`setRefreshOrder needs every entry: ${entries.length} of ${this.#size}`);
+    this.#order.rebuild(entries);
+  }
+
   /** Every entry, least recently refreshed first. */
   *entries(): IterableIterator<number> {
     for (let entry = this.#order.oldest(); entry !== -1; entry = this.#order.after(entry)) yield entry;
@@ -448,18 +493,24 @@ export class SharedMappingStore {
   }
 
   /** Inside the entry's seqlock: every field but the key and the chain link. */
-  #writeFields(entry: number, user: number, id: readonly [number, number], mapping: StoredMapping): void {
+  #writeFields(
+    entry: number, user: number, tags: number, id: readonly [number, number], firstSeen: number, lastSeen: number, expiresAt: number, timeoutMs: number,
+  ): void {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
-    const tags = this.#strings.indexOf(mapping.sender) | (this.#strings.indexOf(mapping.profile) << 16);
     Atomics.store(words, at + USER, user);
     Atomics.store(words, at + TAGS, tags);
     Atomics.store(words, at + PREFIX, id[0]);
-    storeFloat(words, at + 2 * FIRST, mapping.firstSeen);
-    storeFloat(words, at + 2 * LAST, mapping.lastSeen);
-    storeFloat(words, at + 2 * EXPIRES, mapping.expiresAt);
-    Atomics.store(words, at + TIMEOUT, timeoutWord(mapping.timeoutMs));
+    storeFloat(words, at + 2 * FIRST, firstSeen);
+    storeFloat(words, at + 2 * LAST, lastSeen);
+    storeFloat(words, at + 2 * EXPIRES, expiresAt);
+    Atomics.store(words, at + TIMEOUT, timeoutWord(timeoutMs));
     Atomics.store(words, at + ID_SEQ, id[1] | 0);
+  }
+
+  /** The TAGS word: sender and profile interned (throws past MAX_STRINGS: never inside a seqlock). */
+  #tagsOf(sender: string, profile: string): number {
+    return this.#strings.indexOf(sender) | (this.#strings.indexOf(profile) << 16);
   }
 
   /** [prefix index, number] of an id, or [VERBATIM_ID, its string record] (another form, or a number past MAX_ID_NUMBER); undefined: no room. */
@@ -470,6 +521,11 @@ export class SharedMappingStore {
       const n = parseInt(digits, 36);
       if (Number.isSafeInteger(n) && n <= MAX_ID_NUMBER && n.toString(36) === digits && ID_FORM.test(id)) return [this.#strings.indexOf(id.slice(0, dash)), n];
     }
+    return this.#verbatimId(id);
+  }
+
+  /** [VERBATIM_ID, the id's string record]; undefined: no room. */
+  #verbatimId(id: string): [number, number] | undefined {
     const at = this.#arena.alloc(Arena.wordsFor(id, 0));
     if (at === 0) return undefined;
     this.#arena.writeString(at, id);

@@ -4,9 +4,10 @@
  * place in it, whatever else is stored and whatever the capacity, and since a bucket is
  * the hash's top bits, walking the buckets in order and sorting each chain walks the
  * order. A cursor names the last address a page returned (the opaque text of
- * hash-order.ts encodeCursor), so an entry that stays in the table while a client pages
- * is returned exactly once, and a cursor survives a restart. (It is not HashOrder's order:
- * a cursor issued by a table on HashOrder means another place here.)
+ * page-cursor.ts encodeCursor), so an entry that stays in the table while a client pages
+ * is returned exactly once, and a cursor survives a restart. Both tables page in it (the
+ * memory table, and the Redis table's local replica), so on several listeners of one
+ * shared table a cursor from one names the same place on another.
  */
 import { keyHash } from './address-key.js';
 

@@ -44,6 +44,21 @@ export class RefreshOrder {
     else links[(next - 1) * LINK_WORDS + LRU_PREV] = prev;
   }
 
+  /** Replaces the whole list with `entries`, oldest first. */
+  rebuild(entries: ArrayLike<number>): void {
+    const links = this.#links;
+    let previous = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      links[entry * LINK_WORDS + LRU_PREV] = previous;
+      if (previous !== 0) links[(previous - 1) * LINK_WORDS + LRU_NEXT] = entry + 1;
+      previous = entry + 1;
+    }
+    if (previous !== 0) links[(previous - 1) * LINK_WORDS + LRU_NEXT] = 0;
+    this.#oldest = entries.length === 0 ? 0 : entries[0]! + 1;
+    this.#newest = previous;
+  }
+
   /** Moves an entry to the fresh end. */
   touch(entry: number): void {
     if (this.#newest === entry + 1) return;

@@ -2,13 +2,13 @@
  * Users, for `byUser` and for each entry's user name, without a JS Map of Sets. A user
  * record is an arena record [next record in its bucket, first entry + 1, hash, name as a
  * string record]; one per distinct spelling (a mapping keeps its user as first seen), and
- * the spellings of one user (compared case-insensitively, as PAN-OS does: user-index.ts
+ * the spellings of one user (compared case-insensitively, as PAN-OS does: user-names.ts
  * sameUser) share a hash and so a bucket. The entries of a record form a doubly linked
  * chain through the links array (USER_PREV / USER_NEXT), so attach and detach are O(1);
  * a record whose last entry leaves is freed. Only the name is read by other threads, but
  * arena words are only ever written with Atomics.store (arena.ts says why).
  */
-import { sameUser, userKey } from '../user-index.js';
+import { sameUser, userKey } from '../user-names.js';
 import { Arena } from './arena.js';
 import { LINK_WORDS, USER_NEXT, USER_PREV } from './layout.js';
 
@@ -24,6 +24,18 @@ function userHash(user: string): number {
   for (let i = 0; i < user.length; i++) {
     let c = user.charCodeAt(i);
     if (c > 127) return textHash(userKey(user));
+    if (c >= 65 && c <= 90) c += 32;
+    hash = Math.imul(hash ^ c, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** userHash of a name given as UTF-8 bytes, without making the string when it is ASCII. */
+function userBytesHash(bytes: Buffer, start: number, length: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < start + length; i++) {
+    let c = bytes[i]!;
+    if (c > 127) return userHash(bytes.toString('utf8', start, start + length));
     if (c >= 65 && c <= 90) c += 32;
     hash = Math.imul(hash ^ c, 0x01000193);
   }
@@ -62,10 +74,31 @@ export class UserRecords {
     const at = this.#arena.alloc(Arena.wordsFor(user, R_NAME));
     if (at === 0) return 0;
     this.#arena.writeString(at + R_NAME, user);
+    this.#link(at, hash, bucket);
+    return at;
+  }
+
+  /** A new record, its name written, heads its bucket. */
+  #link(at: number, hash: number, bucket: number): void {
+    const words = this.#words;
     Atomics.store(words, at + R_HEAD, 0);
     Atomics.store(words, at + R_HASH, hash);
     Atomics.store(words, at + R_NEXT, this.#heads[bucket]!);
     this.#heads[bucket] = at;
+  }
+
+  /** acquire() for a name given as UTF-8 bytes (a snapshot's): compared and copied as bytes. */
+  acquireBytes(bytes: Buffer, start: number, length: number): number {
+    const hash = userBytesHash(bytes, start, length);
+    const bucket = hash >>> this.#shift;
+    const words = this.#words;
+    for (let at = this.#heads[bucket]!; at !== 0; at = words[at + R_NEXT]!) {
+      if (words[at + R_HASH] === (hash | 0) && this.#arena.equalsBytes(at + R_NAME, bytes, start, length)) return at;
+    }
+    const at = this.#arena.alloc(Arena.wordsForBytes(length, R_NAME));
+    if (at === 0) return 0;
+    this.#arena.writeBytes(at + R_NAME, bytes, start, length);
+    this.#link(at, hash, bucket);
     return at;
   }
 

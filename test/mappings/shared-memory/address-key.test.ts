@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseAddress } from '../../../src/identify/address.js';
-import { formatAddressKey, parseAddressKey } from '../../../src/mappings/shared-memory/address-key.js';
+import { formatAddressKey, parseAddressKey, usableAddressKey } from '../../../src/mappings/shared-memory/address-key.js';
 
 /** A random address in canonical text, with zero runs often enough to exercise "::". */
 function randomAddress(i: number): string {
@@ -35,6 +35,18 @@ describe('address keys', () => {
     for (const bad of ['', '1', '1.2.3', '1.2.3.4.5', '1..2.3', '256.1.1.1', '1.2.3.4a', ':', ':::', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9',
       '1:2:3:4:5:6:7::8', '12345::', 'g::', '::ffff:1.2.3.4', 'A::1', ' 1.2.3.4']) {
       expect(parseAddressKey(bad, key), bad).toBe(false);
+    }
+  });
+
+  it('says a key is usable exactly when normaliseAddress accepts its text', () => {
+    const keys: [number, number, number, number][] = [
+      [0, 0, 0xffff, 0], [0, 0, 0xffff, -1], [0, 0, 0xffff, 0xe0000001 | 0], [0, 0, 0xffff, 0xefffffff | 0], [0, 0, 0xffff, 0xf0000000 | 0],
+      [0, 0, 0xffff, 0xdfffffff | 0], [0, 0, 0xffff, 1], [0, 0, 0, 0], [0, 0, 0, 1], [0xff020000 | 0, 0, 0, 1], [0xfe800000 | 0, 0, 0, 1], [0, 0, 0, 0x0a000001],
+    ];
+    for (let i = 0; i < 5000; i++) keys.push([(i % 7 === 0 ? 0xff000000 : 0) | ((i * 2654435761) & 0xffff), 0, i % 5 === 0 ? 0xffff : i, (i * 40503 * 65599) | 0]);
+    for (const [w0, w1, w2, w3] of keys) {
+      const hex = [w0, w1, w2, w3].map((w) => `${(w >>> 16).toString(16)}:${(w & 0xffff).toString(16)}`).join(':');
+      expect(usableAddressKey(w0, w1, w2, w3), hex).toBe(normaliseAddress(hex) !== null);
     }
   });
 });
