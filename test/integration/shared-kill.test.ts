@@ -67,4 +67,34 @@ describe('a shared table when a listener is killed', () => {
     // a SIGKILL. Replies take 200 ms here, so that is the last 200 ms of sending before the kill, at most.
     expect(servers.tacacs.requests.length - seen.size).toBeLessThanOrEqual(128);
   }, 90_000);
+
+  it('sends every record exactly once when the listener that dies mid-stream is not the accounting leader', async () => {
+    servers.tacacs.requests.length = 0;
+    servers.tacacs.behaviour.delayMs = 50;
+    const config = servers.accounting();
+    const prefix = testPrefix();
+    const leader = await startSharedProcess(servers.redis, prefix, config);
+    await leader.waitForLog((l) => l['event'] === 'accounting-leader' && l['leader'] === true);
+    const other = await startSharedProcess(servers.redis, prefix, config);
+    const half = N / 2;
+    const logins = ips.map((ip, i) => ['login', `v${i}`, ip] as const);
+    // The other listener takes half the logins and dies while they are still arriving.
+    const dying = sendChurn(other, logins.slice(half)).catch(() => undefined);
+    await sendChurn(leader, logins.slice(0, half));
+    await waitUntil(async () => (await servedTable(leader)).size > half, 'some of the other listener\'s logins in the table');
+    await other.kill();
+    await dying;
+    // Whatever of its half it had applied is in the table; the rest arrives again through the leader (a refresh where it made it).
+    await sendChurn(leader, logins.slice(half));
+    await waitForSize(leader, N);
+    await sendChurn(leader, ips.map((ip, i) => ['logout', `v${i}`, ip]));
+    await waitForSize(leader, 0);
+    await waitUntil(() => [...flagsByTask(servers.tacacs.requests).values()].filter((f) => f.includes(FLAGS.stop)).length === N, `${N} sessions stopped`, 30_000);
+    await waitUntil(async () => ((await leader.metrics()).get('uid_accounting_stream_pending_records{group="primary"}') ?? 0) === 0, 'every record acknowledged');
+    const sessions = flagsByTask(servers.tacacs.requests);
+    expect(sessions.size).toBe(N);
+    // Exactly one START and one STOP per mapping, nothing repeated: the leader never died.
+    for (const [taskId, flags] of sessions) expect(flags.filter((f) => f !== FLAGS.watchdog && f !== FLAGS['watchdog-update']), `task ${taskId}: ${flags}`).toEqual([FLAGS.start, FLAGS.stop]);
+    expect(new Set(servers.tacacs.requests.map(requestKey)).size).toBe(servers.tacacs.requests.length);
+  }, 90_000);
 });
