@@ -24,7 +24,28 @@ export function trustedProxySet(networks: readonly string[]): NetworkSet {
   }));
 }
 
-export function createClientAddressResolver(trusted: NetworkSet): ClientAddressResolver {
+/** How many addresses' trust a resolver remembers before it starts over. */
+const REMEMBERED = 1024;
+
+/**
+ * `trusted.has`, remembered per address: BlockList#check builds a SocketAddress for each
+ * call (1 µs), and a forward-auth request asks about the same few proxy peers every time.
+ */
+function rememberedTrust(trusted: NetworkSet): (ip: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (ip) => {
+    let yes = known.get(ip);
+    if (yes === undefined) {
+      if (known.size >= REMEMBERED) known.clear();
+      yes = trusted.has(ip);
+      known.set(ip, yes);
+    }
+    return yes;
+  };
+}
+
+export function createClientAddressResolver(networks: NetworkSet): ClientAddressResolver {
+  const trusted = { size: networks.size, has: rememberedTrust(networks) };
   return (peer, realIp, forwardedFor) => {
     const socketIp = peer === undefined ? null : normaliseAddress(peer);
     if (socketIp === null) return { invalid: peer ?? '', header: 'socket' };
@@ -41,7 +62,7 @@ export function createClientAddressResolver(trusted: NetworkSet): ClientAddressR
 }
 
 /** The rightmost hop that is not a trusted proxy; the leftmost when every hop is one. */
-function fromForwardedFor(header: string, trusted: NetworkSet): ClientAddress {
+function fromForwardedFor(header: string, trusted: { has(ip: string): boolean }): ClientAddress {
   const hops = header.split(',');
   let ip: string | null = null;
   for (let i = hops.length - 1; i >= 0; i--) {
