@@ -17,7 +17,7 @@
  * --workers lists the `syslog.udp.workers` settings to race (each one a listener of its
  * own in the udp and http parts; the others use the first). --baseline DIR adds, in the udp
  * and accounting parts, the listener built in another checkout (DIR/dist/main.js): before
- * against after.
+ * against after. --mappings N sets the http part's table size (default 1,000,000).
  *
  * Results go to bench/out/results-<time>.json (and latest.json) and, unless --smoke or
  * --no-write, into BENCHMARKS.md between each part's markers. Run it on a quiet machine:
@@ -54,6 +54,7 @@ const { values: args } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     out: { type: 'string' },
     baseline: { type: 'string' },
+    mappings: { type: 'string' },
   },
 });
 
@@ -87,6 +88,7 @@ const ctx = {
   workers: args.workers.split(',').map(Number),
   mixes: args.mixes?.split(','),
   baseline: args.baseline,
+  mappings: args.mappings === undefined ? undefined : Number(args.mappings),
   bufferBytes,
   bufferNote,
   quietMs: args.smoke ? 250 : 500,

@@ -45,7 +45,7 @@ export default {
   name: 'http',
   title: 'HTTP lookups: GET /v1/mappings/{ip} and GET /v1/auth vs bare node:http',
   async run(ctx) {
-    const entries = ctx.smoke ? 10_000 : 1_000_000;
+    const entries = ctx.mappings ?? (ctx.smoke ? 10_000 : 1_000_000);
     const seconds = ctx.smoke ? 0.5 : ctx.seconds;
     const fixedRate = ctx.smoke ? 1000 : FIXED_RATE;
     const snapshot = join(ctx.tmp, 'mappings.json');
