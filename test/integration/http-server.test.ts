@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { listenHttpServer } from '../../src/http/server.js';
 import { login } from '../mappings/support.js';
 import { testPki } from '../support/certs.js';
+import { fetchText } from '../support/fetch-text.js';
 import { testServer, type TestServer } from '../http/harness.js';
 
 const servers: TestServer[] = [];
@@ -12,16 +13,6 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.app.close();
 });
 
-function fetchJson(get: typeof httpsGet, options: object): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(options, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    }).on('error', reject);
-  });
-}
 
 describe('HTTPS (http.tls)', () => {
   it('serves the API over TLS with the configured certificate', async () => {
@@ -31,7 +22,7 @@ describe('HTTPS (http.tls)', () => {
     await server.table.apply(login('10.1.2.3', 'jdoe'));
     const { port } = await listenHttpServer(server.app, { host: '127.0.0.1', port: 0 });
 
-    const res = await fetchJson(httpsGet, {
+    const res = await fetchText(httpsGet, {
       host: '127.0.0.1', port, path: '/v1/mappings/10.1.2.3', ca: trusted.ca, servername: 'localhost',
       headers: { authorization: 'Bearer tls-token' }, agent: false,
     });
@@ -39,10 +30,10 @@ describe('HTTPS (http.tls)', () => {
     expect(JSON.parse(res.body).user).toBe('jdoe');
 
     // A client that does not trust the CA is refused by its own TLS check.
-    await expect(fetchJson(httpsGet, { host: '127.0.0.1', port, path: '/healthz', ca: testPki().other.ca, agent: false }))
+    await expect(fetchText(httpsGet, { host: '127.0.0.1', port, path: '/healthz', ca: testPki().other.ca, agent: false }))
       .rejects.toThrow(/certificate/);
     // Plain HTTP to the HTTPS port gets no answer at all.
-    await expect(fetchJson(httpGet, { host: '127.0.0.1', port, path: '/healthz', agent: false })).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await expect(fetchText(httpGet, { host: '127.0.0.1', port, path: '/healthz', agent: false })).rejects.toThrow(/socket hang up|ECONNRESET/);
   });
 });
 

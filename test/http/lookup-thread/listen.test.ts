@@ -9,20 +9,11 @@ import { get as httpsGet } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { login } from '../../mappings/support.js';
 import { testPki } from '../../support/certs.js';
+import { fetchText } from '../../support/fetch-text.js';
 import { closeApis, memoryTable, startApi } from './support.js';
 
 afterEach(closeApis);
 
-function fetchText(get: typeof httpsGet, options: object): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(options, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    }).on('error', reject);
-  });
-}
 
 describe('the lookup thread on the public socket', () => {
   it('speaks HTTPS with http.tls, for its answers and for those of the main thread', async () => {

@@ -8,13 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
-import { RedisMappingTable } from '../../../src/mappings/redis/redis-table.js';
 import { RedisServer } from '../../support/redis-server.js';
 import { describeMappingTableContract } from '../table-contract.js';
 import { login, logout } from '../support.js';
-import { redisTable, uniquePrefix } from './support.js';
-
-const T0 = Date.UTC(2025, 0, 1);
+import { redisContractFactory, redisTable, uniquePrefix } from './support.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -22,18 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => redis.close());
 
-describeMappingTableContract('RedisMappingTable on Redis Cluster', async (options) => {
-  let clock = T0;
-  const table: RedisMappingTable = await redisTable(redis, { ...options, now: () => clock });
-  return {
-    table,
-    advance: async (ms) => {
-      clock += ms;
-      await table.sweep();
-    },
-    close: () => table.close(),
-  };
-});
+describeMappingTableContract('RedisMappingTable on Redis Cluster', redisContractFactory(() => redis));
 
 describe('two listeners on one Redis Cluster', () => {
   it('see each other\'s changes and make one mapping of a login both receive', async () => {

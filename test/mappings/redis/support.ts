@@ -4,6 +4,7 @@ import { RedisMappingTable, type RedisMappingTableOptions } from '../../../src/m
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { RedisServer } from '../../support/redis-server.js';
+import type { TableFactory } from '../table-contract.js';
 
 let tables = 0;
 
@@ -29,6 +30,22 @@ export async function redisTable(redis: RedisServer, options: Partial<RedisMappi
   });
   await table.start();
   return table;
+}
+
+/** The contract suite's factory for tables on `redis()` (a function: the server starts in beforeAll), on a clock the suite moves. */
+export function redisContractFactory(redis: () => RedisServer): TableFactory {
+  return async (options) => {
+    let clock = Date.UTC(2025, 0, 1);
+    const table = await redisTable(redis(), { ...options, now: () => clock });
+    return {
+      table,
+      advance: async (ms) => {
+        clock += ms;
+        await table.sweep();
+      },
+      close: () => table.close(),
+    };
+  };
 }
 
 /** A redis-server for one test file and a plain client to inspect it, stopped after the file. */
