@@ -13,7 +13,6 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.app.close();
 });
 
-
 describe('HTTPS (http.tls)', () => {
   it('serves the API over TLS with the configured certificate', async () => {
     const { trusted } = testPki();

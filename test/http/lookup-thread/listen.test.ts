@@ -14,7 +14,6 @@ import { closeApis, memoryTable, startApi } from './support.js';
 
 afterEach(closeApis);
 
-
 describe('the lookup thread on the public socket', () => {
   it('speaks HTTPS with http.tls, for its answers and for those of the main thread', async () => {
     const { trusted, other } = testPki();
