@@ -32,6 +32,7 @@ import { orderByKey } from './order-by-key.js';
 import { savedMappings, type SavedEntries } from './saved-entries.js';
 import type { SavedMapping } from './snapshot-format.js';
 import { ChangeListeners } from './change-listeners.js';
+import { formatId } from './shared-memory/entry-ids.js';
 import { NO_ROOM_NOW, SharedMappingStore, type RawEntrySink, type StoredMapping } from './shared-memory/mapping-store.js';
 import type { ChangeListener, Mapping, MappingChange, MappingPage, MappingTable } from './table.js';
 import type { TableShare } from './table-reader.js';
@@ -374,8 +375,7 @@ export class MemoryMappingTable implements MappingTable {
   }
 
   #nextId(): string {
-    // join builds one flat string; a template literal would keep a rope of three pieces.
-    return [this.#idPrefix, (++this.#idSeq).toString(36)].join('-');
+    return formatId(this.#idPrefix, ++this.#idSeq);
   }
 
   /** The injected clock, held still if it steps backwards (nothing expires early or out of order). */

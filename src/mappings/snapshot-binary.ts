@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { SavedEntries } from './saved-entries.js';
 import { formatAddressKey, usableAddressKey } from './shared-memory/address-key.js';
+import { formatId } from './shared-memory/entry-ids.js';
 import type { RawEntrySink, SharedMappingStore } from './shared-memory/mapping-store.js';
 import { SnapshotFormatError } from './snapshot-format.js';
 import type { Mapping } from './table.js';
@@ -261,7 +262,7 @@ class BinaryEntries implements SavedEntries {
     const at = this.#records[i]!;
     const prefix = file.readUInt16LE(at + PREFIX_AT);
     const idEnd = at + ID_AT + (prefix === VERBATIM ? 2 + file.readUInt16LE(at + ID_AT) : 8);
-    const id = prefix === VERBATIM ? file.toString('utf8', at + ID_AT + 2, idEnd) : [this.#strings[prefix]!, file.readDoubleLE(at + ID_AT).toString(36)].join('-');
+    const id = prefix === VERBATIM ? file.toString('utf8', at + ID_AT + 2, idEnd) : formatId(this.#strings[prefix]!, file.readDoubleLE(at + ID_AT));
     return {
       id, ip: keyText(file, at), user: file.toString('utf8', idEnd + 2, idEnd + 2 + file.readUInt16LE(idEnd)),
       sender: this.#strings[file.readUInt16LE(at + SENDER_AT)]!, profile: this.#strings[file.readUInt16LE(at + SENDER_AT + 2)]!,

@@ -14,13 +14,15 @@ import type { Mapping, MappingPage } from '../table.js';
 import type { TableShare } from '../table-reader.js';
 import { formatAddressKey, keyHash, parseAddressKey } from './address-key.js';
 import { Arena } from './arena.js';
+import { EntryIds, type IdWords } from './entry-ids.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { InternedStrings } from './interned-strings.js';
 import {
-  ENTRY_SLOTS, ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, K0, LAST, MAX_ID_NUMBER, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER,
+  ENTRY_SLOTS, ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, K0, LAST, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER,
   VERBATIM_ID, allocateLayout, bucketOf, shareOf, timeoutOf, timeoutWord, userBucketBits, type TableLayout,
 } from './layout.js';
 import { compareKeys, comparePageOrder } from './page-order.js';
+import { RecentMappings } from './recent-mappings.js';
 import { RefreshOrder } from './refresh-order.js';
 import { beginWrite, endWrite, storeFloat } from './seqlock.js';
 import { R_NAME, UserRecords } from './user-records.js';
@@ -44,18 +46,6 @@ export const NO_ROOM_NOW = -1;
 /** insert(): the address is stored already. */
 export const ALREADY_STORED = -2;
 
-/**
- * Mapping objects built lately, kept for the entries they were built from until one is
- * written (a direct-mapped cache on the entry index): a sender repeating a heartbeat many
- * times a second, or a client asking for the same address, gets the same object again
- * instead of a new one with its id and user decoded each time. Bounded: at most this many
- * objects on the JS heap.
- */
-const RECENT_SLOTS = 4096;
-
-/** Ids the table makes: `${prefix}-${n in base 36}`, n a safe integer. */
-const ID_FORM = /^(.+)-([0-9a-z]{1,11})$/;
-
 export class SharedMappingStore {
   readonly #layout: TableLayout;
   readonly #words: Int32Array;
@@ -65,12 +55,12 @@ export class SharedMappingStore {
   readonly #users: UserRecords;
   readonly #order: RefreshOrder;
   readonly #expiry: ExpiryHeap;
+  readonly #ids: EntryIds;
   /** Entries never used yet start here; freed ones are chained from #freed through NEXT. */
   #unused = 0;
   #freed = 0;
   #size = 0;
-  readonly #recent: (Mapping | undefined)[] = new Array<Mapping | undefined>(RECENT_SLOTS);
-  readonly #recentEntry = new Int32Array(RECENT_SLOTS).fill(-1);
+  readonly #recent = new RecentMappings();
   /** The key and bucket of the last find(). */
   readonly #key = new Int32Array(4);
   #lastBucket = 0;
@@ -84,6 +74,7 @@ export class SharedMappingStore {
     this.#users = new UserRecords(layout.userHeads, userBucketBits(layout), this.#arena, layout.arena, layout.links);
     this.#order = new RefreshOrder(layout.links);
     this.#expiry = new ExpiryHeap(layout.heap, layout.heapKeys, layout.links, layout.slots);
+    this.#ids = new EntryIds(layout.words, this.#arena, this.#strings);
   }
 
   get size(): number {
@@ -135,7 +126,7 @@ export class SharedMappingStore {
     const key = this.#key; // as find() left it
     if (!parseAddressKey(ip, key)) throw new RangeError(`not a canonical address: ${ip}`);
     const tags = this.#tagsOf(mapping.sender, mapping.profile); // first: it may throw, nothing changed yet
-    const id = this.#idParts(mapping.id);
+    const id = this.#ids.encode(mapping.id);
     if (id === undefined) return NO_ROOM_NOW;
     const user = this.#users.acquire(mapping.user);
     if (user === 0) return this.#noRoom(id);
@@ -154,9 +145,7 @@ export class SharedMappingStore {
     if (this.#findKey(key[0]!, key[1]!, key[2]!, key[3]!) >= 0) return ALREADY_STORED;
     if (this.#size >= this.#layout.capacity) return NO_ROOM_NOW;
     const tags = this.#tagsOf(sender, profile);
-    const id = idPrefix !== undefined && idNumber <= MAX_ID_NUMBER
-      ? [this.#strings.indexOf(idPrefix), idNumber] as [number, number]
-      : this.#verbatimId(verbatimId ?? [idPrefix, idNumber.toString(36)].join('-'));
+    const id = this.#ids.encodeSaved(idPrefix, idNumber, verbatimId);
     if (id === undefined) return NO_ROOM_NOW;
     const user = this.#users.acquireBytes(userBytes, userStart, userLength);
     if (user === 0) return this.#noRoom(id);
@@ -164,19 +153,19 @@ export class SharedMappingStore {
   }
 
   /** An insert that found no room for the user's name: the id's string goes again. */
-  #noRoom(id: readonly [number, number]): number {
-    if (id[0] === VERBATIM_ID) this.#freeString(id[1]);
+  #noRoom(id: IdWords): number {
+    if (id[0] === VERBATIM_ID) this.#ids.free(id[1]);
     return NO_ROOM_NOW;
   }
 
   /** The rest of an insert, once the key is known to be new (its bucket in #lastBucket) and its names have room. */
   #insertAt(
-    key: Int32Array, tags: number, user: number, id: readonly [number, number],
+    key: Int32Array, tags: number, user: number, id: IdWords,
     firstSeen: number, lastSeen: number, expiresAt: number, timeoutMs: number,
   ): number {
     const bucket = this.#lastBucket;
     const entry = this.#take();
-    this.#forget(entry);
+    this.#recent.forget(entry);
     const at = entry * ENTRY_WORDS;
     const words = this.#words;
     const counters = this.#layout.counters;
@@ -205,9 +194,9 @@ export class SharedMappingStore {
     const tags = this.#tagsOf(mapping.sender, mapping.profile); // first: it may throw, nothing changed yet
     const user = this.#arena.equalsString(current + R_NAME, mapping.user) ? current : this.#users.acquire(mapping.user);
     if (user === 0) return false;
-    this.#forget(entry);
-    const oldId = this.#verbatimIdOf(entry);
-    const id = oldId !== 0 && this.#arena.readString(oldId) === mapping.id ? ([VERBATIM_ID, oldId] as const) : this.#idParts(mapping.id);
+    this.#recent.forget(entry);
+    const oldId = this.#ids.verbatimOf(entry);
+    const id = oldId !== 0 && this.#ids.holds(oldId, mapping.id) ? ([VERBATIM_ID, oldId] as const) : this.#ids.encode(mapping.id);
     if (id === undefined) {
       if (user !== current) this.#users.releaseIfUnused(user);
       return false;
@@ -216,7 +205,7 @@ export class SharedMappingStore {
     beginWrite(this.#layout.counters, stripe);
     this.#writeFields(entry, user, tags, id, mapping.firstSeen, mapping.lastSeen, mapping.expiresAt, mapping.timeoutMs);
     endWrite(this.#layout.counters, stripe);
-    if (oldId !== 0 && oldId !== (id[0] === VERBATIM_ID ? id[1] : 0)) this.#freeString(oldId);
+    if (oldId !== 0 && oldId !== (id[0] === VERBATIM_ID ? id[1] : 0)) this.#ids.free(oldId);
     if (user !== current) {
       this.#users.detach(current, entry);
       this.#users.attach(user, entry);
@@ -236,9 +225,8 @@ export class SharedMappingStore {
     const at = entry * ENTRY_WORDS;
     const tags = this.#tagsOf(sender, profile);
     const stripe = this.#stripeOf(entry);
-    const slot = entry & (RECENT_SLOTS - 1);
-    const before = this.#recentEntry[slot] === entry ? this.#recent[slot] : undefined;
-    this.#forget(entry);
+    const before = this.#recent.get(entry);
+    this.#recent.forget(entry);
     beginWrite(this.#layout.counters, stripe);
     if (words[at + TAGS] !== tags) Atomics.store(words, at + TAGS, tags);
     storeFloat(words, at + 2 * LAST, lastSeen);
@@ -250,8 +238,7 @@ export class SharedMappingStore {
     if (before === undefined) return this.mapping(entry);
     const stored = timeoutOf(timeoutWord(timeoutMs));
     const after: Mapping = { id: before.id, ip: before.ip, user: before.user, sender, profile, firstSeen: before.firstSeen, lastSeen, expiresAt, timeoutMs: stored };
-    this.#recent[slot] = after;
-    this.#recentEntry[slot] = entry;
+    this.#recent.keep(entry, after);
     return after;
   }
 
@@ -268,8 +255,8 @@ export class SharedMappingStore {
     const bucket = bucketOf(this.#layout, this.#hashOf(entry));
     const buckets = this.#layout.buckets;
     const user = words[at + USER]!;
-    const verbatimId = this.#verbatimIdOf(entry);
-    this.#forget(entry);
+    const verbatimId = this.#ids.verbatimOf(entry);
+    this.#recent.forget(entry);
     beginWrite(this.#layout.counters, bucket >>> STRIPE_BITS);
     const next = words[at + NEXT]!;
     if (buckets[bucket] === entry + 1) {
@@ -282,7 +269,7 @@ export class SharedMappingStore {
     Atomics.store(words, at + USER, 0);
     endWrite(this.#layout.counters, bucket >>> STRIPE_BITS);
     this.#users.detach(user, entry);
-    if (verbatimId !== 0) this.#freeString(verbatimId);
+    if (verbatimId !== 0) this.#ids.free(verbatimId);
     this.#order.remove(entry);
     this.#expiry.remove(entry);
     Atomics.store(words, at + NEXT, this.#freed); // the free chain: readers left this entry with the bump above
@@ -335,23 +322,15 @@ export class SharedMappingStore {
 
   /**
    * The entry as a Mapping: the one built last if the entry was not written since (see
-   * RECENT_SLOTS), else a new one. `ip` (the entry's address) and `user` (a guess: used
+   * recent-mappings.ts), else a new one. `ip` (the entry's address) and `user` (a guess: used
    * when it is exactly the stored name), when the caller has them, save decoding.
    */
   mapping(entry: number, ip?: string, user?: string): Mapping {
-    const slot = entry & (RECENT_SLOTS - 1);
-    if (this.#recentEntry[slot] === entry) return this.#recent[slot]!;
+    const recent = this.#recent.get(entry);
+    if (recent !== undefined) return recent;
     const mapping = this.#build(entry, ip, user);
-    this.#recent[slot] = mapping;
-    this.#recentEntry[slot] = entry;
+    this.#recent.keep(entry, mapping);
     return mapping;
-  }
-
-  #forget(entry: number): void {
-    const slot = entry & (RECENT_SLOTS - 1);
-    if (this.#recentEntry[slot] !== entry) return;
-    this.#recentEntry[slot] = -1;
-    this.#recent[slot] = undefined;
   }
 
   #build(entry: number, ip: string | undefined, user: string | undefined): Mapping {
@@ -361,7 +340,7 @@ export class SharedMappingStore {
     const slot = entry * ENTRY_SLOTS;
     const tags = words[at + TAGS]!;
     return {
-      id: this.#idOf(entry),
+      id: this.#ids.of(entry),
       ip: ip ?? this.ipOf(entry),
       user: user !== undefined && this.#arena.equalsString(words[at + USER]! + R_NAME, user) ? user : this.#users.name(words[at + USER]!),
       sender: this.#strings.text(tags & 0xffff),
@@ -449,7 +428,7 @@ export class SharedMappingStore {
           key, slots[slot + FIRST]!, slots[slot + LAST]!, slots[slot + EXPIRES]!, timeoutOf(words[at + TIMEOUT]!),
           this.#strings.text(tags & 0xffff), this.#strings.text(tags >>> 16),
           prefix === VERBATIM_ID ? undefined : this.#strings.text(prefix), words[at + ID_SEQ]! >>> 0,
-          prefix === VERBATIM_ID ? this.#idOf(entry) : undefined,
+          prefix === VERBATIM_ID ? this.#ids.of(entry) : undefined,
           names, name + 4, this.#layout.arena[name >>> 2]!,
         );
         handed++;
@@ -494,7 +473,7 @@ export class SharedMappingStore {
 
   /** Inside the entry's seqlock: every field but the key and the chain link. */
   #writeFields(
-    entry: number, user: number, tags: number, id: readonly [number, number], firstSeen: number, lastSeen: number, expiresAt: number, timeoutMs: number,
+    entry: number, user: number, tags: number, id: IdWords, firstSeen: number, lastSeen: number, expiresAt: number, timeoutMs: number,
   ): void {
     const words = this.#words;
     const at = entry * ENTRY_WORDS;
@@ -511,40 +490,5 @@ export class SharedMappingStore {
   /** The TAGS word: sender and profile interned (throws past MAX_STRINGS: never inside a seqlock). */
   #tagsOf(sender: string, profile: string): number {
     return this.#strings.indexOf(sender) | (this.#strings.indexOf(profile) << 16);
-  }
-
-  /** [prefix index, number] of an id, or [VERBATIM_ID, its string record] (another form, or a number past MAX_ID_NUMBER); undefined: no room. */
-  #idParts(id: string): [number, number] | undefined {
-    const dash = id.lastIndexOf('-');
-    if (dash > 0) {
-      const digits = id.slice(dash + 1);
-      const n = parseInt(digits, 36);
-      if (Number.isSafeInteger(n) && n <= MAX_ID_NUMBER && n.toString(36) === digits && ID_FORM.test(id)) return [this.#strings.indexOf(id.slice(0, dash)), n];
-    }
-    return this.#verbatimId(id);
-  }
-
-  /** [VERBATIM_ID, the id's string record]; undefined: no room. */
-  #verbatimId(id: string): [number, number] | undefined {
-    const at = this.#arena.alloc(Arena.wordsFor(id, 0));
-    if (at === 0) return undefined;
-    this.#arena.writeString(at, id);
-    return [VERBATIM_ID, at];
-  }
-
-  #verbatimIdOf(entry: number): number {
-    return this.#words[entry * ENTRY_WORDS + PREFIX] === VERBATIM_ID ? this.#words[entry * ENTRY_WORDS + ID_SEQ]! : 0;
-  }
-
-  #freeString(at: number): void {
-    this.#arena.free(at, Arena.wordsFor(this.#arena.readString(at), 0));
-  }
-
-  #idOf(entry: number): string {
-    const prefix = this.#words[entry * ENTRY_WORDS + PREFIX]!;
-    const n = this.#words[entry * ENTRY_WORDS + ID_SEQ]! >>> 0;
-    if (prefix === VERBATIM_ID) return this.#arena.readString(n);
-    // join builds one flat string (a template literal keeps a rope of three pieces).
-    return [this.#strings.text(prefix), n.toString(36)].join('-');
   }
 }

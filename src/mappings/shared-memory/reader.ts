@@ -9,6 +9,7 @@ import type { Mapping } from '../table.js';
 import type { TableReader, TableShare } from '../table-reader.js';
 import { keyHash, parseAddressKey } from './address-key.js';
 import { StringRecordReader } from './arena.js';
+import { formatId } from './entry-ids.js';
 import { InternedStringsReader } from './interned-strings.js';
 import {
   ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, LAST, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER, VERBATIM_ID,
@@ -88,7 +89,7 @@ class SharedTableReader implements TableReader {
       const sender = this.#strings.text(tags & 0xffff);
       const profile = this.#strings.text(tags >>> 16);
       const prefixText = prefix === VERBATIM_ID ? undefined : this.#strings.text(prefix);
-      const id = verbatimId ?? (prefixText === undefined ? undefined : [prefixText, n.toString(36)].join('-'));
+      const id = verbatimId ?? (prefixText === undefined ? undefined : formatId(prefixText, n));
       if (sender === undefined || profile === undefined || id === undefined) return undefined;
       return { id, ip, user: name, sender, profile, firstSeen, lastSeen, expiresAt, timeoutMs };
     }
