@@ -27,6 +27,7 @@ import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:f
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fullCollection } from '../shared/full-collection.js';
 import { newSnapshotStats, type SnapshotEvent, type SnapshotStats } from './events.js';
 import { NOTHING_RESTORED, type MemoryMappingTable, type RestoreResult } from './memory-table.js';
 import { allSaved, savedMappings, type SavedEntries } from './saved-entries.js';
@@ -55,6 +56,12 @@ export interface SnapshotRestore extends RestoreResult {
 export type SnapshotTable = Pick<MemoryMappingTable, 'exportEntries' | 'restore'>;
 
 const TEXT_PIECE_BYTES = 1 << 20;
+/**
+ * A snapshot at least this large is followed by a full collection (full-collection.ts):
+ * about 100k mappings, where what the restore leaves behind starts to be worth a pause
+ * of a few tens of milliseconds, once, before the listener takes traffic.
+ */
+const COLLECT_AFTER_BYTES = 8 << 20;
 
 export class MappingSnapshot {
   readonly stats: SnapshotStats = newSnapshotStats();
@@ -88,17 +95,11 @@ export class MappingSnapshot {
    */
   async restore(): Promise<SnapshotRestore> {
     const started = performance.now();
-    let entries: SavedEntries;
-    let startsSentTo: readonly string[] | undefined;
-    try {
-      await this.#adoptLegacyName();
-      ({ entries, startsSentTo } = await readSnapshotEntries(this.#path));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return NOTHING_RESTORED;
-      await this.#moveAside(error);
-      return NOTHING_RESTORED;
-    }
-    const result = this.#table.restore(entries);
+    const loaded = await this.#load();
+    if (loaded === undefined) return NOTHING_RESTORED;
+    // The file's bytes and the restore's arrays are garbage now (#load's frame is gone).
+    if (loaded.fileBytes >= COLLECT_AFTER_BYTES) fullCollection();
+    const { result, startsSentTo } = loaded;
     this.#report({
       type: 'snapshot-restored',
       path: this.#path,
@@ -108,6 +109,19 @@ export class MappingSnapshot {
       ms: Math.round(performance.now() - started),
     });
     return { ...result, startsSentTo };
+  }
+
+  /** Reads the file and restores the table from it; undefined when there was nothing to restore. */
+  async #load(): Promise<{ result: RestoreResult; startsSentTo: readonly string[] | undefined; fileBytes: number } | undefined> {
+    let read: Awaited<ReturnType<typeof readSnapshotEntries>>;
+    try {
+      await this.#adoptLegacyName();
+      read = await readSnapshotEntries(this.#path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') await this.#moveAside(error);
+      return undefined;
+    }
+    return { result: this.#table.restore(read.entries), startsSentTo: read.startsSentTo, fileBytes: read.fileBytes };
   }
 
   /** Starts the periodic writes. */
@@ -236,12 +250,13 @@ export async function readSnapshot(path: string): Promise<{ mappings: SavedMappi
 }
 
 /** Reads and checks a whole snapshot of any version this build reads; throws SnapshotFormatError or the file system's error. */
-export async function readSnapshotEntries(path: string): Promise<{ entries: SavedEntries; startsSentTo: readonly string[] | undefined }> {
+export async function readSnapshotEntries(path: string): Promise<{ entries: SavedEntries; startsSentTo: readonly string[] | undefined; fileBytes: number }> {
   const file = await readFile(path);
+  const fileBytes = file.length;
   const lineEnd = file.indexOf(0x0a);
   if (lineEnd === -1) throw new SnapshotFormatError(file.length === 0 ? 0 : 1, file.length === 0 ? 'empty file' : 'line not ended by a newline');
   const { version, startsSentTo } = decodeHeader(file.toString('utf8', 0, lineEnd), [...TEXT_VERSIONS, BINARY_SNAPSHOT_VERSION]);
-  if (version === BINARY_SNAPSHOT_VERSION) return { entries: decodeBinarySnapshot(file, lineEnd + 1), startsSentTo };
+  if (version === BINARY_SNAPSHOT_VERSION) return { entries: decodeBinarySnapshot(file, lineEnd + 1), startsSentTo, fileBytes };
   // JSON Lines: fed a piece at a time, each cut after a line end (one string for a whole
   // file of millions of lines could pass V8's string length limit).
   const decoder = new SnapshotDecoder();
@@ -251,7 +266,7 @@ export async function readSnapshotEntries(path: string): Promise<{ entries: Save
     decoder.feed(file.toString('utf8', at, end));
     at = end;
   }
-  return { entries: savedMappings(decoder.finish()), startsSentTo: decoder.startsSentTo };
+  return { entries: savedMappings(decoder.finish()), startsSentTo: decoder.startsSentTo, fileBytes };
 }
 
 /** Makes the rename itself durable (POSIX: a rename is recorded in the directory). */

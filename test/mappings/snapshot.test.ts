@@ -10,6 +10,19 @@ import { encodeEntry, encodeHeader, encodeTrailer } from '../../src/mappings/sna
 import type { Mapping } from '../../src/mappings/table.js';
 import { ipFor, login } from './support.js';
 
+/** The process's external memory right after each full collection the snapshot asked for. */
+const collections = vi.hoisted((): number[] => []);
+vi.mock('../../src/shared/full-collection.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/shared/full-collection.js')>();
+  return {
+    fullCollection: () => {
+      real.fullCollection();
+      collections.push(process.memoryUsage().external);
+    },
+  };
+});
+const { fullCollection } = await import('../../src/shared/full-collection.js');
+
 const MINUTE = 60_000;
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -122,6 +135,29 @@ describe('MappingSnapshot', () => {
     const next = newTable();
     expect((await newSnapshot(next).restore()).restored.size).toBe(20_000);
     expect(allOf(next)).toEqual(allOf(table));
+  });
+
+  it('collects what a large restore leaves behind (the file, its arrays) before start goes on; not after a small one', async () => {
+    const small = newTable();
+    small.apply(login(ipFor(1), 'alice'));
+    expect(await newSnapshot(small).write()).toBe(true);
+    collections.splice(0);
+    await newSnapshot(newTable()).restore();
+    expect(collections).toEqual([]);
+
+    const table = newTable(200_000);
+    for (let i = 0; i < 150_000; i++) table.apply(login(ipFor(i), `user${i}`));
+    expect(await newSnapshot(table).write()).toBe(true);
+    expect(statSync(path).size).toBeGreaterThan(8 << 20);
+    const next = newTable(200_000);
+    fullCollection(); // what the write left behind is not counted
+    const before = process.memoryUsage().external;
+    collections.splice(0);
+    expect((await newSnapshot(next).restore()).restored.size).toBe(150_000);
+    // One collection, when nothing held the file any more: of its 11 MiB and the arrays,
+    // what stays is the restored order the result holds (4 bytes an entry).
+    expect(collections).toHaveLength(1);
+    expect(collections[0]! - before).toBeLessThan(1 << 20);
   });
 
   it('still reads a version 2 (JSON Lines) snapshot, and writes version 3 after it', async () => {
