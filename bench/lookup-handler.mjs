@@ -3,8 +3,10 @@
  * In-process (default): its request handler (src/http/lookup-thread/front.ts) driven with
  * stand-in request and response objects over a memory table of N mappings, no sockets:
  * what the thread adds to node:http. `--wrk`: the same handler behind a real node:http
- * server, beside the bare constant-JSON handler of bench/lib/bare-http.mjs, each loaded by
- * wrk (bench/lib/wrk-mappings.lua) in turns, as this process's CPU time per request.
+ * server, beside the bare constant-JSON handler of bench/lib/bare-http.mjs and a handler
+ * that does only the lookup's table read before the bare answer (so the table's share of
+ * the gap and the answer's share are apart), each loaded by wrk (bench/lib/wrk-mappings.lua)
+ * in turns, as this process's CPU time per request, user and system.
  *   npm run build --silent && node bench/lookup-handler.mjs [--wrk] [N]
  */
 import { execFileSync } from 'node:child_process';
@@ -19,9 +21,10 @@ import { snapshotAddress } from './lib/addresses.mjs';
 
 const served = process.argv.includes('--wrk');
 const entries = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 65_536);
-const ROUNDS = served ? 3 : 7;
+const ROUNDS = served ? 5 : 7;
 const PER_ROUND = 200_000;
 const WRK_SECONDS = 3;
+const MAPPINGS_PATH = '/v1/mappings/';
 
 const table = new MemoryMappingTable({ timeoutMinutes: 600, maxEntries: entries, sweepIntervalMs: 3_600_000 });
 const ips = Array.from({ length: entries }, (_, i) => snapshotAddress(i));
@@ -72,8 +75,15 @@ function inProcess() {
 async function underWrk() {
   const body = Buffer.from(JSON.stringify({ ip: ips[0], user: 'ACME\\user0', sender: 'esm', profile: 'traps-esm-leef', firstSeen: new Date().toISOString(), lastSeen: new Date().toISOString(), expiresAt: new Date().toISOString(), timeoutSeconds: 36000 }));
   const bareHeaders = { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length };
+  const reader = openTableReader(table.share());
   const servers = [
     ['bare node:http', (req, res) => { res.writeHead(200, bareHeaders); res.end(body); }, 'mappings'],
+    // The table read alone: the lookup's reader.get() for the path's address, then the bare answer.
+    ['table read + bare answer', (req, res) => {
+      if (reader.get(req.url.slice(MAPPINGS_PATH.length), Date.now()) === undefined) throw new Error(`no mapping for ${req.url}`);
+      res.writeHead(200, bareHeaders);
+      res.end(body);
+    }, 'mappings'],
     ['GET /v1/mappings/{ip}', handlerWith([]), 'mappings'],
     ['GET /v1/auth', handlerWith([]), 'auth'],
   ];
@@ -89,15 +99,19 @@ async function underWrk() {
         import('node:child_process').then(({ execFile }) => execFile('wrk', ['-t1', '-c32', `-d${WRK_SECONDS}s`, '-s', fileURLToPath(new URL('./lib/wrk-mappings.lua', import.meta.url)), `http://127.0.0.1:${server.address().port}`],
           { env: { ...process.env, BENCH_ADDRESSES: String(entries), BENCH_ROUTE: route } }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
       });
-      const used = cpuNs(process.cpuUsage(start));
+      const used = process.cpuUsage(start);
       const result = JSON.parse(out.trim().split('\n').pop());
       if (result.errors > 0 || result.non2xx > 0) throw new Error(`${servers[n][0]}: ${out}`);
-      samples[n].push(used / result.requests);
+      samples[n].push({ user: used.user * 1000 / result.requests, system: used.system * 1000 / result.requests });
       server.closeAllConnections();
       server.close();
     }
   }
-  for (const [n, [name]] of servers.entries()) report(name, samples[n]);
+  const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
+  for (const [n, [name]] of servers.entries()) {
+    report(name, samples[n].map((s) => s.user + s.system));
+    console.log(`${''.padEnd(34)} of which user ${median(samples[n].map((s) => s.user)).toFixed(0)}, system ${median(samples[n].map((s) => s.system)).toFixed(0)} ns (medians)`);
+  }
   console.log(`load average ${execFileSync('cat', ['/proc/loadavg']).toString().split(' ').slice(0, 3).join(' ')}`);
 }
 

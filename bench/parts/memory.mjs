@@ -5,15 +5,18 @@
  * the whole process's, all threads): RSS, add and refresh rates, get() / byUser() time
  * beside a bare Map holding the same keys (the reference, same process), get() from the
  * reader thread, plus snapshot write and restore at 2M with the longest event-loop stall
- * while writing. Flat lookup time across sizes is the goal.
+ * while writing; then the whole listener started on that 2M snapshot, and on an empty
+ * table of the same capacity, for the RSS an operator sees. Flat lookup time across sizes
+ * is the goal.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { mib, ratio, table } from '../lib/figures.mjs';
 import { load } from '../lib/machine.mjs';
+import { startListener } from '../lib/listener.mjs';
 import { run } from '../lib/proc.mjs';
 
 const SNAPSHOT_SIZE = 2_000_000;
@@ -26,9 +29,11 @@ export default {
     const sizes = ctx.smoke ? [10_000, 20_000] : [10_000, 100_000, 1_000_000, 2_000_000];
     const rows = [];
     const samples = [];
+    const dir = mkdtempSync(join(tmpdir(), 'uid-bench-memory-'));
+    const kept = join(dir, 'mappings.jsonl');
     for (const size of sizes) {
       const machineLoad = load();
-      const r = JSON.parse(await run(process.execPath, ['--expose-gc', SELF, String(size)]));
+      const r = JSON.parse(await run(process.execPath, ['--expose-gc', SELF, String(size), kept]));
       samples.push({ ...r, load: machineLoad });
       ctx.log(`memory ${size}: RSS ${r.rssBytes >> 20} MiB, get ${r.getNs.toFixed(0)} ns (Map ${r.mapNs.toFixed(0)} ns, reader thread ${r.readerNs.toFixed(0)} ns)`);
       rows.push([
@@ -38,6 +43,12 @@ export default {
       ]);
     }
     const snap = samples.find((s) => s.writeMs !== undefined);
+    let listener;
+    try {
+      if (snap) listener = await listenerResidency(dir, kept, snap.size);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const notes = [
       'RSS (the whole process: both threads) after a full GC with the table filled by logins (`ACME\\UserN` at 10.x.y.z, one sender, one profile) and up to half a million refreshes ' +
         '(the table\'s clock moved on a second first, so each is a full refresh: new times, recency moved); ' +
@@ -48,14 +59,42 @@ export default {
       notes.push(`Snapshot at ${snap.size.toLocaleString('en')}: write ${Math.round(snap.writeMs)} ms (${mib(snap.fileBytes)}, longest event-loop stall ${snap.writeMaxStallMs.toFixed(1)} ms), ` +
         `restore ${Math.round(snap.restoreMs)} ms.`);
     }
+    if (listener) {
+      ctx.log(`memory: the listener holding ${snap.size}: RSS ${listener.restoredBytes >> 20} MiB, empty ${listener.emptyBytes >> 20} MiB`);
+      notes.push(`The whole listener (\`node dist/main.js start\`, every shipped profile, the lookup thread) started on that snapshot with \`maxEntries: ${snap.size}\`: ` +
+        `RSS ${mib(listener.restoredBytes)} once started (restore included); the same listener with an empty table of that capacity: ${mib(listener.emptyBytes)}.`);
+    }
     return {
       tables: [{ caption: 'MemoryMappingTable', markdown: table(['mappings', 'RSS', 'table', 'per mapping', 'add', 'refresh', 'get()', 'Map.get', 'get/Map', 'reader get()', 'byUser()', 'load'], rows) }],
       notes,
-      figures: Object.fromEntries(samples.map((s) => [s.size, { rssBytes: s.rssBytes, getNs: s.getNs, mapNs: s.mapNs, readerNs: s.readerNs }])),
+      figures: {
+        ...Object.fromEntries(samples.map((s) => [s.size, { rssBytes: s.rssBytes, getNs: s.getNs, mapNs: s.mapNs, readerNs: s.readerNs }])),
+        ...(listener ? { listener } : {}),
+      },
       samples,
     };
   },
 };
+
+/** RSS of a running process, all its threads (VmRSS). */
+function residentBytes(pid) {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+}
+
+/** The listener's RSS once started on `snapshot` (restored), and with an empty table of the same capacity. */
+async function listenerResidency(dir, snapshot, size) {
+  const measure = async (options) => {
+    const listener = await startListener(dir, { maxEntries: size, ...options });
+    try {
+      return residentBytes(listener.pid);
+    } finally {
+      await listener.stop();
+    }
+  };
+  const restoredBytes = await measure({ snapshot });
+  const emptyBytes = await measure({});
+  return { restoredBytes, emptyBytes };
+}
 
 /** Flat strings, as the decoder makes them from a message Buffer. */
 const flat = (text) => Buffer.from(text, 'latin1').toString('latin1');
@@ -99,7 +138,7 @@ function nsPerCall(keys, fn) {
   return best;
 }
 
-async function child(size) {
+async function child(size, keep) {
   const { MemoryMappingTable } = await import('../../dist/mappings/memory-table.js');
   const { MappingSnapshot } = await import('../../dist/mappings/snapshot.js');
   globalThis.gc();
@@ -146,6 +185,7 @@ async function child(size) {
       result.restoreMs = performance.now() - began;
       if (restored.restored.size !== size) throw new Error(`restored ${restored.restored.size} of ${size}`);
       fresh.close();
+      if (keep) copyFileSync(path, keep); // the parent starts a listener on it
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -165,4 +205,4 @@ async function child(size) {
   process.stdout.write(JSON.stringify(result));
 }
 
-if (process.argv[1] === SELF) await child(Number(process.argv[2]));
+if (process.argv[1] === SELF) await child(Number(process.argv[2]), process.argv[3]);
