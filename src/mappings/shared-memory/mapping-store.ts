@@ -8,8 +8,6 @@
  * (O(limit) plus the empty buckets it passes). Changes a reader can see are made inside
  * the seqlock of the entry's bucket stripe (seqlock.ts); layout.ts lists the fields.
  */
-import { UidError } from '../../errors.js';
-import { decodeCursor, encodeCursor } from '../page-cursor.js';
 import type { Mapping, MappingPage } from '../table.js';
 import type { TableShare } from '../table-reader.js';
 import { formatAddressKey, keyHash, parseAddressKey } from './address-key.js';
@@ -21,7 +19,7 @@ import {
   ENTRY_SLOTS, ENTRY_WORDS, EXPIRES, FIRST, HEADER_SIZE, HEADER_STALE, ID_SEQ, K0, LAST, NEXT, PREFIX, STRIPE_BITS, TAGS, TIMEOUT, USER,
   VERBATIM_ID, allocateLayout, bucketOf, shareOf, timeoutOf, timeoutWord, userBucketBits, type TableLayout,
 } from './layout.js';
-import { compareKeys, comparePageOrder } from './page-order.js';
+import { pageInOrder } from './page-order.js';
 import { RecentMappings } from './recent-mappings.js';
 import { RefreshOrder } from './refresh-order.js';
 import { beginWrite, endWrite, storeFloat } from './seqlock.js';
@@ -358,45 +356,9 @@ export class SharedMappingStore {
     return entry < 0 ? undefined : this.mapping(entry, ip);
   }
 
-  /**
-   * A page in the store's fixed order (page-order.ts) of the entries `include` accepts;
-   * the cursor is the opaque text of the last address returned (page-cursor.ts), so a
-   * cursor names a place in an order that does not depend on what is in the store.
-   */
+  /** A page in the store's fixed order of the entries `include` accepts (page-order.ts pageInOrder). */
   page(cursor: string | undefined, limit: number, include: (entry: number) => boolean): MappingPage {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`page limit must be a positive integer, not ${limit}`);
-    const { buckets } = this.#layout;
-    const words = this.#words;
-    let bucket = 0;
-    let after: Int32Array | undefined;
-    let afterHash = 0;
-    if (cursor !== undefined) {
-      after = new Int32Array(4);
-      if (!parseAddressKey(decodeCursor(cursor), after)) {
-        throw new UidError('UID_ERR_HTTP_BAD_REQUEST', 'invalid paging cursor: pass back the "next" value of the previous page unchanged');
-      }
-      afterHash = keyHash(after[0]!, after[1]!, after[2]!, after[3]!);
-      bucket = bucketOf(this.#layout, afterHash);
-    }
-    const items: Mapping[] = [];
-    const chain: number[] = [];
-    const byOrder = (a: number, b: number) => comparePageOrder(words, a * ENTRY_WORDS, b * ENTRY_WORDS);
-    for (; bucket < buckets.length; bucket++) {
-      if (buckets[bucket] === 0) continue;
-      chain.length = 0;
-      for (let next = buckets[bucket]!; next !== 0; next = words[(next - 1) * ENTRY_WORDS + NEXT]!) {
-        const entry = next - 1;
-        if (after !== undefined && compareKeys(words, entry * ENTRY_WORDS, this.#hashOf(entry), after, 0, afterHash) <= 0) continue;
-        if (include(entry)) chain.push(entry);
-      }
-      after = undefined;
-      if (chain.length > 1) chain.sort(byOrder);
-      for (const entry of chain) {
-        if (items.length === limit) return { items, next: encodeCursor(items[items.length - 1]!.ip) };
-        items.push(this.mapping(entry));
-      }
-    }
-    return { items };
+    return pageInOrder(this.#layout, cursor, limit, include, (entry) => this.mapping(entry));
   }
 
   /**

@@ -9,7 +9,54 @@
  * memory table, and the Redis table's local replica), so on several listeners of one
  * shared table a cursor from one names the same place on another.
  */
-import { keyHash } from './address-key.js';
+import { UidError } from '../../errors.js';
+import { decodeCursor, encodeCursor } from '../page-cursor.js';
+import type { Mapping, MappingPage } from '../table.js';
+import { keyHash, parseAddressKey } from './address-key.js';
+import { ENTRY_WORDS, NEXT, bucketOf, type TableLayout } from './layout.js';
+
+/**
+ * A page of the entries `include` accepts, in this order, from just after the cursor's
+ * address (none: from the start); at most `limit`, each made a Mapping by `mappingOf`.
+ * Walks the buckets from the cursor's and sorts each chain (the writer's own read: plain).
+ */
+export function pageInOrder(
+  layout: TableLayout, cursor: string | undefined, limit: number, include: (entry: number) => boolean, mappingOf: (entry: number) => Mapping,
+): MappingPage {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`page limit must be a positive integer, not ${limit}`);
+  const { buckets, words } = layout;
+  let bucket = 0;
+  let after: Int32Array | undefined;
+  let afterHash = 0;
+  if (cursor !== undefined) {
+    after = new Int32Array(4);
+    if (!parseAddressKey(decodeCursor(cursor), after)) {
+      throw new UidError('UID_ERR_HTTP_BAD_REQUEST', 'invalid paging cursor: pass back the "next" value of the previous page unchanged');
+    }
+    afterHash = keyHash(after[0]!, after[1]!, after[2]!, after[3]!);
+    bucket = bucketOf(layout, afterHash);
+  }
+  const items: Mapping[] = [];
+  const chain: number[] = [];
+  const byOrder = (a: number, b: number) => comparePageOrder(words, a * ENTRY_WORDS, b * ENTRY_WORDS);
+  for (; bucket < buckets.length; bucket++) {
+    if (buckets[bucket] === 0) continue;
+    chain.length = 0;
+    for (let next = buckets[bucket]!; next !== 0; next = words[(next - 1) * ENTRY_WORDS + NEXT]!) {
+      const entry = next - 1;
+      const at = entry * ENTRY_WORDS;
+      if (after !== undefined && compareKeys(words, at, keyHash(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!), after, 0, afterHash) <= 0) continue;
+      if (include(entry)) chain.push(entry);
+    }
+    after = undefined;
+    if (chain.length > 1) chain.sort(byOrder);
+    for (const entry of chain) {
+      if (items.length === limit) return { items, next: encodeCursor(items[items.length - 1]!.ip) };
+      items.push(mappingOf(entry));
+    }
+  }
+  return { items };
+}
 
 /** < 0, 0, > 0 as the key at words[a..a+3] comes before, is, or comes after the key at words[b..b+3] ... */
 export function comparePageOrder(words: Int32Array, a: number, b: number): number {
