@@ -3,9 +3,9 @@
  * just become garbage: after a snapshot restore at start (the file's bytes and the
  * restore's index arrays: about 270 MiB at two million mappings). V8 gives large
  * ArrayBuffers back only in a major collection, which a listener that allocates little may
- * not run for hours, so without this the process kept that memory resident (679 MiB
- * against 412 MiB measured at 2M; BENCHMARKS.md "Memory and scale"): a container sized
- * for the table could be killed for memory the table does not use.
+ * not run for hours, so without this the listener kept that memory resident (679 MiB
+ * against 414 MiB measured at 2M; BENCHMARKS.md "The misses taken apart"): a container
+ * sized for the table could be killed for memory the table does not use.
  *
  * The collector is reached without a command-line flag, the way jest's leak detector
  * reaches it: the `--expose-gc` flag set for as long as it takes to make one new context,
