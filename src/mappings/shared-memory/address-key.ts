@@ -127,6 +127,11 @@ export function keyHash(w0: number, w1: number, w2: number, w3: number): number 
   return h >>> 0;
 }
 
+/** keyHash of the key stored at words[at..at+3] (the writer's own read: plain). */
+export function keyHashAt(words: Int32Array, at: number): number {
+  return keyHash(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!);
+}
+
 function mix(x: number): number {
   let h = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

@@ -10,7 +10,7 @@
  */
 import type { Mapping, MappingPage } from '../table.js';
 import type { TableShare } from '../table-reader.js';
-import { formatAddressKey, keyHash, parseAddressKey } from './address-key.js';
+import { formatAddressKey, keyHash, keyHashAt, parseAddressKey } from './address-key.js';
 import { Arena } from './arena.js';
 import { EntryIds, type IdWords } from './entry-ids.js';
 import { ExpiryHeap } from './expiry-heap.js';
@@ -424,9 +424,7 @@ export class SharedMappingStore {
   }
 
   #hashOf(entry: number): number {
-    const at = entry * ENTRY_WORDS;
-    const words = this.#words;
-    return keyHash(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!);
+    return keyHashAt(this.#words, entry * ENTRY_WORDS);
   }
 
   #stripeOf(entry: number): number {

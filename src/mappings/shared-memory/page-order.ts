@@ -12,7 +12,7 @@
 import { UidError } from '../../errors.js';
 import { decodeCursor, encodeCursor } from '../page-cursor.js';
 import type { Mapping, MappingPage } from '../table.js';
-import { keyHash, parseAddressKey } from './address-key.js';
+import { keyHashAt, parseAddressKey } from './address-key.js';
 import { ENTRY_WORDS, NEXT, bucketOf, type TableLayout } from './layout.js';
 
 /**
@@ -33,7 +33,7 @@ export function pageInOrder(
     if (!parseAddressKey(decodeCursor(cursor), after)) {
       throw new UidError('UID_ERR_HTTP_BAD_REQUEST', 'invalid paging cursor: pass back the "next" value of the previous page unchanged');
     }
-    afterHash = keyHash(after[0]!, after[1]!, after[2]!, after[3]!);
+    afterHash = keyHashAt(after, 0);
     bucket = bucketOf(layout, afterHash);
   }
   const items: Mapping[] = [];
@@ -45,7 +45,7 @@ export function pageInOrder(
     for (let next = buckets[bucket]!; next !== 0; next = words[(next - 1) * ENTRY_WORDS + NEXT]!) {
       const entry = next - 1;
       const at = entry * ENTRY_WORDS;
-      if (after !== undefined && compareKeys(words, at, keyHash(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!), after, 0, afterHash) <= 0) continue;
+      if (after !== undefined && compareKeys(words, at, keyHashAt(words, at), after, 0, afterHash) <= 0) continue;
       if (include(entry)) chain.push(entry);
     }
     after = undefined;
@@ -60,7 +60,7 @@ export function pageInOrder(
 
 /** < 0, 0, > 0 as the key at words[a..a+3] comes before, is, or comes after the key at words[b..b+3] ... */
 export function comparePageOrder(words: Int32Array, a: number, b: number): number {
-  return compareKeys(words, a, keyHash(words[a]!, words[a + 1]!, words[a + 2]!, words[a + 3]!), words, b, keyHash(words[b]!, words[b + 1]!, words[b + 2]!, words[b + 3]!));
+  return compareKeys(words, a, keyHashAt(words, a), words, b, keyHashAt(words, b));
 }
 
 /** ... and the same for two keys with their hashes, each in its own array. */
