@@ -18,6 +18,7 @@ import { LookupMetricsWriter, lookupMetricsBuffer } from '../dist/http/lookup-th
 import { MemoryMappingTable } from '../dist/mappings/memory-table.js';
 import { openTableReader } from '../dist/mappings/shared-memory/reader.js';
 import { snapshotAddress } from './lib/addresses.mjs';
+import { median } from './lib/figures.mjs';
 
 const served = process.argv.includes('--wrk');
 const entries = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 65_536);
@@ -107,7 +108,6 @@ async function underWrk() {
       server.close();
     }
   }
-  const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
   for (const [n, [name]] of servers.entries()) {
     report(name, samples[n].map((s) => s.user + s.system));
     console.log(`${''.padEnd(34)} of which user ${median(samples[n].map((s) => s.user)).toFixed(0)}, system ${median(samples[n].map((s) => s.system)).toFixed(0)} ns (medians)`);
