@@ -55,6 +55,7 @@ describe('a shared table when a listener is killed while Redis is down', () => {
     await first.kill();
 
     const second = await first.restart(); // Redis still down: it starts, degraded, with the file's 50
+    expect(second.exitStatus, `the restarted listener exited: ${second.output.slice(-2000)}`).toBeUndefined();
     expect(second.lines.find((l) => l['event'] === 'store-queue-restored')).toMatchObject({ events: 50 });
     expect((await second.http('GET', '/healthz')).body.store).toMatchObject({ state: 'degraded', queueDepth: 50 });
     // Arriving after the restart, with the first login's address among them: applied after the restored ones.
